@@ -1,0 +1,123 @@
+#pragma once
+/// Asynchronous HTTP/1.1 client for upstream calls: plain TCP and TLS, a keep-alive pool per
+/// host, and bodies read piece by piece so a stream is relayed as it arrives.
+///
+/// Thread safety: a `client` and everything it returns belong to one executor that runs on a
+/// single thread (gatewayd runs one `io_context` per thread, with one client each). None of its
+/// members may be called concurrently; the coroutines must run on that same executor.
+///
+/// Errors: all failures are values in the "gateway" category: `errc::upstream_connect_failed`
+/// (DNS, TCP, TLS handshake or certificate), `errc::upstream_timeout` (a deadline of
+/// `timeouts`), `errc::bad_upstream_response` (not HTTP/1.1), `errc::body_too_large`,
+/// `errc::cancelled` (after `exchange::cancel()`), `errc::bad_request` (a malformed URL).
+/// An HTTP error status is not an error: callers read `status()`.
+
+#include "gateway/core/error.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gateway::http {
+
+/// Deadlines of one upstream call. A zero duration means "no deadline".
+struct timeouts {
+    std::chrono::milliseconds connect{10'000};      ///< DNS + TCP + TLS handshake
+    std::chrono::milliseconds first_byte{300'000};  ///< request written → response headers
+    std::chrono::milliseconds idle{300'000};        ///< longest gap between two body reads
+    std::chrono::milliseconds total{0};             ///< whole exchange, headers and body
+};
+
+struct client_options {
+    timeouts default_timeouts;
+    std::size_t max_idle_connections_per_host = 32;
+    std::chrono::seconds idle_connection_ttl{90};  ///< pooled connections older than this close
+    bool verify_peer = true;                       ///< certificate and host name checks
+    std::string ca_file;  ///< extra trusted CA bundle (PEM), in addition to the system store
+    std::size_t max_header_bytes = 64 * 1024;
+    std::size_t max_body_bytes = 64 * 1024 * 1024;  ///< limit of `async_send` / `async_read_all`
+};
+
+struct request {
+    boost::beast::http::verb method = boost::beast::http::verb::post;
+    std::string url;  ///< absolute `http://` or `https://` URL, path and query included
+    /// Headers to send; the client sets Host, Content-Length, Connection and User-Agent
+    /// (unless present).
+    boost::beast::http::fields headers;
+    std::string body;
+    std::optional<timeouts> deadlines;  ///< overrides `client_options::default_timeouts`
+};
+
+struct response {
+    unsigned status = 0;
+    boost::beast::http::fields headers;
+    std::string body;
+};
+
+class exchange;
+
+class client {
+  public:
+    client(boost::asio::any_io_executor executor, client_options options = {});
+    ~client();
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+
+    /// Sends `req` and reads the whole response (up to `max_body_bytes`).
+    boost::asio::awaitable<result<response>> async_send(request req);
+
+    /// Sends `req` and returns once the response headers have arrived; the body is then read
+    /// from the returned exchange. The exchange must not outlive the client.
+    boost::asio::awaitable<result<std::unique_ptr<exchange>>> async_open(request req);
+
+    /// Connections waiting in the pool, over all hosts.
+    std::size_t idle_connections() const noexcept;
+    /// Connections opened since construction (pool reuse shows as a small number).
+    std::size_t connections_opened() const noexcept;
+
+    /// Closes every pooled connection (used at shutdown).
+    void close_idle() noexcept;
+
+    /// A human-readable account of the most recent failure of this client (e.g. "TLS
+    /// certificate verification failed for localhost:443: certificate has expired"), for logs.
+    /// Read it right after the failing call returns: a later failure of any call on this client
+    /// replaces it. It never contains the URL (query strings can carry API keys).
+    const std::string& last_error_detail() const noexcept;
+
+    struct impl;
+
+  private:
+    std::shared_ptr<impl> impl_;
+};
+
+/// One response being received. Reading the body to its end returns the connection to the
+/// pool when the upstream allows keep-alive; destroying the exchange earlier closes it.
+class exchange {
+  public:
+    virtual ~exchange() = default;
+
+    virtual unsigned status() const noexcept = 0;
+    virtual const boost::beast::http::fields& headers() const noexcept = 0;
+
+    /// The next piece of the body (chunked framing removed). An empty view means the body is
+    /// complete. The view stays valid until the next call.
+    virtual boost::asio::awaitable<result<std::string_view>> async_read_some() = 0;
+
+    /// The rest of the body, up to `client_options::max_body_bytes`.
+    virtual boost::asio::awaitable<result<std::string>> async_read_all() = 0;
+
+    /// Aborts the exchange: the connection is closed and a pending read ends with
+    /// `errc::cancelled`. Call it on the client's executor (e.g. when the downstream client
+    /// disconnects).
+    virtual void cancel() noexcept = 0;
+};
+
+}  // namespace gateway::http

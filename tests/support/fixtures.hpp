@@ -1,0 +1,17 @@
+#pragma once
+// Access to tests/fixtures/ (modelled on real recorded provider traffic; see its README.md).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gateway::test {
+
+/// The bytes of tests/fixtures/<relative_path>; throws std::runtime_error if missing.
+std::string read_fixture(std::string_view relative_path);
+
+/// Splits an SSE body after each blank line (LF LF, CRLF CRLF or CR CR), keeping the bytes
+/// exact, so a fake upstream can send one event per write.
+std::vector<std::string> split_sse_events(std::string_view body);
+
+}  // namespace gateway::test
