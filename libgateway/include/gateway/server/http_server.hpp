@@ -1,0 +1,142 @@
+#pragma once
+/// The HTTP/1.1 front end: accepts connections on an `io_pool`, reads requests under limits and
+/// deadlines, and hands each one to a coroutine handler through a `request_context`.
+///
+/// Each connection is served by one coroutine on one context of the pool (no strand needed).
+/// Request headers and bodies are read under `header_timeout`/`body_timeout`, keep-alive waits
+/// under `idle_timeout`, every write under `write_timeout` (so a stalled client is dropped
+/// instead of holding memory). Bodies above `max_body_bytes` get 413. `Expect: 100-continue` is
+/// answered. Every response carries `X-Request-Id`.
+///
+/// Thread safety: `listen` once; `stop_accepting`, `close_idle_connections`,
+/// `close_all_connections`, `shutdown` and the counters may be called from any thread.
+/// Errors: `listen` returns the bind/listen error; the data path never throws.
+
+#include "gateway/core/error.hpp"
+#include "gateway/server/io_pool.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace gateway::server {
+
+struct server_options {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 3000;  ///< 0 picks a free port (see `http_server::port()`)
+    std::size_t max_body_bytes = 32 * 1024 * 1024;
+    std::size_t max_header_bytes = 64 * 1024;
+    std::chrono::milliseconds header_timeout{30'000};
+    std::chrono::milliseconds body_timeout{60'000};
+    std::chrono::milliseconds idle_timeout{120'000};
+    std::chrono::milliseconds write_timeout{60'000};
+};
+
+using http_request = boost::beast::http::request<boost::beast::http::string_body>;
+
+class session;
+
+/// One request being served. Owned by the connection's coroutine; valid until the handler's
+/// coroutine returns. A handler either calls `send` once, or `begin_stream`, any number of
+/// `write`, then `end_stream`. Every member must be called on the connection's executor.
+class request_context {
+  public:
+    const http_request& request() const noexcept { return request_; }
+    /// Path of the target without the query string.
+    std::string_view path() const noexcept;
+    /// Value of a query parameter of the target, empty if absent.
+    std::string_view query_param(std::string_view name) const noexcept;
+    std::string_view request_id() const noexcept { return request_id_; }
+    std::size_t worker() const noexcept { return worker_; }
+    std::chrono::steady_clock::time_point started_at() const noexcept { return started_at_; }
+
+    /// Writes a complete response. Extra headers come as name/value pairs in `fields`.
+    boost::asio::awaitable<error_code> send(unsigned status, std::string_view content_type,
+                                            std::string body,
+                                            boost::beast::http::fields fields = {});
+
+    /// Starts a chunked response (e.g. `text/event-stream`), then `write` pieces of it.
+    boost::asio::awaitable<error_code> begin_stream(unsigned status, std::string_view content_type,
+                                                    boost::beast::http::fields fields = {});
+    /// Writes one chunk and waits until the kernel took it: that wait is the backpressure.
+    boost::asio::awaitable<error_code> write(std::string_view bytes);
+    boost::asio::awaitable<error_code> end_stream();
+
+    bool response_started() const noexcept { return response_started_; }
+    unsigned response_status() const noexcept { return status_; }
+    /// Bytes of body written so far.
+    std::size_t bytes_written() const noexcept { return bytes_written_; }
+    /// Time of the first body byte written, for time-to-first-byte metrics.
+    std::chrono::steady_clock::time_point first_byte_at() const noexcept { return first_byte_at_; }
+
+    /// Calls `on_close` (once, on the connection's executor) if the client closes the
+    /// connection while the handler runs, e.g. to cancel an upstream request. Replaces a
+    /// previous callback.
+    void on_client_close(std::function<void()> on_close);
+    /// Stops watching; the callback will not be called any more.
+    void stop_watching() noexcept;
+    bool client_closed() const noexcept;
+
+    /// After this request the connection closes instead of waiting for another.
+    void close_after_response() noexcept { keep_alive_ = false; }
+
+  private:
+    friend class session;
+    request_context(session& s, http_request&& req, std::string request_id, std::size_t worker);
+
+    session& session_;
+    http_request request_;
+    std::string request_id_;
+    std::size_t worker_;
+    std::chrono::steady_clock::time_point started_at_;
+    std::chrono::steady_clock::time_point first_byte_at_{};
+    unsigned status_ = 0;
+    std::size_t bytes_written_ = 0;
+    bool response_started_ = false;
+    bool response_finished_ = false;
+    bool keep_alive_ = true;
+};
+
+using request_handler = std::function<boost::asio::awaitable<void>(request_context&)>;
+
+class http_server {
+  public:
+    http_server(io_pool& pool, server_options options, request_handler handler);
+    ~http_server();
+    http_server(const http_server&) = delete;
+    http_server& operator=(const http_server&) = delete;
+
+    /// Binds and starts accepting (on the pool's first context).
+    result<void> listen();
+    /// The bound port (useful after listening on port 0).
+    std::uint16_t port() const noexcept;
+
+    void stop_accepting();
+    /// Closes connections waiting for a request; busy ones close after their response.
+    void close_idle_connections();
+    /// Closes every connection now.
+    void close_all_connections();
+
+    /// Graceful stop: stop accepting, close idle connections, wait up to `grace` for requests
+    /// in flight (streams included), then close the rest. Blocks; call from a thread that is
+    /// not one of the pool's. Returns true when everything finished within `grace`.
+    bool shutdown(std::chrono::milliseconds grace);
+
+    std::size_t open_connections() const noexcept;
+    std::size_t requests_in_flight() const noexcept;
+
+    struct impl;
+
+  private:
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace gateway::server

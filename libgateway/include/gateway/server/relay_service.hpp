@@ -1,0 +1,49 @@
+#pragma once
+/// The gateway's routes: authentication, routing to a channel, relaying to the upstream (or
+/// answering from the built-in mock provider), and one request log per accepted request.
+///
+/// Routes: `GET /health`, `GET /v1/models`, `POST /v1/chat/completions` (streamed or not),
+/// and the no-key sandbox `POST /sandbox/v1/{chat/completions,responses,messages}`.
+/// Errors reach clients in their own format's error envelope with a fitting status.
+///
+/// Thread safety: one service serves every worker of the pool; it keeps one HTTP client per
+/// worker, used only on that worker's thread.
+
+#include "gateway/auth/token_table.hpp"
+#include "gateway/http/client.hpp"
+#include "gateway/routing/router.hpp"
+#include "gateway/server/http_server.hpp"
+#include "gateway/server/io_pool.hpp"
+#include "gateway/storage/log_writer.hpp"
+
+#include <memory>
+
+namespace gateway::server {
+
+struct relay_options {
+    http::client_options upstream;
+    bool sandbox = true;  ///< serve the /sandbox/v1/ routes
+};
+
+class relay_service {
+  public:
+    /// `logs` may be null (nothing is recorded); it must outlive the service.
+    relay_service(io_pool& pool, std::shared_ptr<const auth::token_table> tokens,
+                  std::shared_ptr<const routing::router> router, storage::log_writer* logs,
+                  relay_options options = {});
+    ~relay_service();
+    relay_service(const relay_service&) = delete;
+    relay_service& operator=(const relay_service&) = delete;
+
+    boost::asio::awaitable<void> handle(request_context& ctx);
+
+    /// A handler for `http_server` that calls `handle`; the service must outlive the server.
+    request_handler handler();
+
+    struct impl;
+
+  private:
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace gateway::server

@@ -1,0 +1,516 @@
+#include "gateway/server/http_server.hpp"
+
+#include "gateway/core/api_format.hpp"
+#include "gateway/core/log.hpp"
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <list>
+#include <mutex>
+#include <thread>
+
+namespace gateway::server {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+// Request ids are 32 hex digits: a random per-thread prefix and a counter, so generating one
+// costs no system call and no lock.
+std::string next_request_id() {
+    thread_local std::uint64_t prefix = [] {
+        std::uint64_t value = 0;
+        if (RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value) != 1) {
+            value = static_cast<std::uint64_t>(
+                std::chrono::steady_clock::now().time_since_epoch().count());
+        }
+        return value;
+    }();
+    thread_local std::uint64_t counter = 0;
+    return fmt::format("{:016x}{:016x}", prefix, ++counter);
+}
+
+// Watches the client socket for EOF while a handler runs. Shared with the pending wait so a
+// completion that arrives after the session is gone finds `socket == nullptr` and does nothing.
+struct close_watch {
+    tcp::socket* socket = nullptr;
+    std::function<void()> callback;
+    bool active = false;
+    bool waiting = false;
+    bool fired = false;
+};
+
+void fire(const std::shared_ptr<close_watch>& watch) {
+    watch->fired = true;
+    watch->active = false;
+    if (auto cb = std::move(watch->callback)) cb();
+}
+
+void arm(const std::shared_ptr<close_watch>& watch) {
+    watch->waiting = true;
+    watch->socket->async_wait(tcp::socket::wait_read, [watch](error_code ec) {
+        watch->waiting = false;
+        if (!watch->active || watch->socket == nullptr) return;
+        if (!ec) {
+            // Readable: either the peer closed (a zero-byte peek) or it pipelined more bytes.
+            char byte = 0;
+            error_code peek_ec;
+            auto n =
+                watch->socket->receive(net::buffer(&byte, 1), tcp::socket::message_peek, peek_ec);
+            if (peek_ec == net::error::would_block || peek_ec == net::error::try_again) {
+                arm(watch);
+                return;
+            }
+            if (!peek_ec && n > 0) {
+                // A pipelined request: the client is alive; it will be read after this one.
+                watch->active = false;
+                return;
+            }
+        }
+        fire(watch);
+    });
+}
+
+}  // namespace
+
+struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
+    impl(io_pool& p, server_options o, request_handler h)
+        : pool(p), options(std::move(o)), handler(std::move(h)), registries(p.size()) {}
+
+    io_pool& pool;
+    server_options options;
+    request_handler handler;
+    std::unique_ptr<tcp::acceptor> acceptor;
+    std::atomic<std::uint16_t> bound_port{0};
+    std::atomic<bool> draining{false};
+    std::atomic<bool> accepting{false};  // the accept loop runs (and owns the acceptor)
+    std::atomic<std::size_t> connections{0};
+    std::atomic<std::size_t> requests{0};
+    // Sessions per worker, touched only on that worker's thread.
+    std::vector<std::list<session*>> registries;
+
+    net::awaitable<void> accept_loop();
+    template <class F>
+    void for_each_session(F f);
+};
+
+class session {
+  public:
+    session(std::shared_ptr<http_server::impl> server, tcp::socket socket, std::size_t worker)
+        : server_(std::move(server)),
+          stream_(std::move(socket)),
+          worker_(worker),
+          watch_(std::make_shared<close_watch>()) {
+        watch_->socket = &stream_.socket();
+    }
+
+    ~session() {
+        watch_->socket = nullptr;
+        watch_->active = false;
+        watch_->callback = nullptr;
+    }
+
+    net::awaitable<void> run();
+
+    void close_if_idle() {
+        if (idle_) {
+            closing_ = true;
+            error_code ignored;
+            stream_.socket().cancel(ignored);
+        } else {
+            close_requested_ = true;
+        }
+    }
+
+    void close_now() {
+        closing_ = true;
+        error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream_.socket().cancel(ignored);
+    }
+
+  private:
+    friend class request_context;
+
+    net::awaitable<error_code> write_error(unsigned status, std::string_view path,
+                                           std::string_view message);
+    net::awaitable<error_code> write_continue();
+
+    std::shared_ptr<http_server::impl> server_;
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::size_t worker_;
+    std::shared_ptr<close_watch> watch_;
+    std::list<session*>::iterator registration_;
+    std::optional<http::response<http::empty_body>> stream_head_;
+    bool idle_ = true;
+    bool closing_ = false;
+    bool close_requested_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// request_context
+
+request_context::request_context(session& s, http_request&& req, std::string request_id,
+                                 std::size_t worker)
+    : session_(s),
+      request_(std::move(req)),
+      request_id_(std::move(request_id)),
+      worker_(worker),
+      started_at_(std::chrono::steady_clock::now()) {}
+
+std::string_view request_context::path() const noexcept {
+    std::string_view target = request_.target();
+    return target.substr(0, target.find('?'));
+}
+
+std::string_view request_context::query_param(std::string_view name) const noexcept {
+    std::string_view target = request_.target();
+    auto q = target.find('?');
+    if (q == std::string_view::npos) return {};
+    auto query = target.substr(q + 1);
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        auto pair = query.substr(0, amp);
+        auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name) {
+            return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+        }
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return {};
+}
+
+net::awaitable<error_code> request_context::send(unsigned status, std::string_view content_type,
+                                                 std::string body, http::fields fields) {
+    if (response_started_) co_return make_error_code(errc::bad_request);
+    response_started_ = true;
+    status_ = status;
+    http::response<http::string_body> res{static_cast<http::status>(status), 11, std::move(body)};
+    for (const auto& f : fields) res.set(f.name_string(), f.value());
+    res.set(http::field::content_type, content_type);
+    res.set("X-Request-Id", request_id_);
+    res.keep_alive(keep_alive_ && request_.keep_alive());
+    res.prepare_payload();
+    bytes_written_ = res.body().size();
+    first_byte_at_ = std::chrono::steady_clock::now();
+    session_.stream_.expires_after(session_.server_->options.write_timeout);
+    auto [ec, n] = co_await http::async_write(session_.stream_, res, use_tuple);
+    (void)n;
+    response_finished_ = !ec;
+    co_return ec;
+}
+
+net::awaitable<error_code> request_context::begin_stream(unsigned status,
+                                                         std::string_view content_type,
+                                                         http::fields fields) {
+    if (response_started_) co_return make_error_code(errc::bad_request);
+    response_started_ = true;
+    status_ = status;
+    auto& res = session_.stream_head_.emplace(static_cast<http::status>(status), 11);
+    for (const auto& f : fields) res.set(f.name_string(), f.value());
+    res.set(http::field::content_type, content_type);
+    res.set(http::field::cache_control, "no-cache");
+    res.set("X-Request-Id", request_id_);
+    res.keep_alive(keep_alive_ && request_.keep_alive());
+    res.chunked(true);
+    http::response_serializer<http::empty_body> serializer{res};
+    session_.stream_.expires_after(session_.server_->options.write_timeout);
+    auto [ec, n] = co_await http::async_write_header(session_.stream_, serializer, use_tuple);
+    (void)n;
+    co_return ec;
+}
+
+net::awaitable<error_code> request_context::write(std::string_view bytes) {
+    if (!response_started_ || response_finished_) co_return make_error_code(errc::bad_request);
+    if (bytes.empty()) co_return error_code{};
+    if (bytes_written_ == 0) first_byte_at_ = std::chrono::steady_clock::now();
+    bytes_written_ += bytes.size();
+    session_.stream_.expires_after(session_.server_->options.write_timeout);
+    auto [ec, n] = co_await net::async_write(
+        session_.stream_, http::make_chunk(net::const_buffer(bytes.data(), bytes.size())),
+        use_tuple);
+    (void)n;
+    co_return ec;
+}
+
+net::awaitable<error_code> request_context::end_stream() {
+    if (!response_started_ || response_finished_) co_return make_error_code(errc::bad_request);
+    session_.stream_.expires_after(session_.server_->options.write_timeout);
+    auto [ec, n] = co_await net::async_write(session_.stream_, http::make_chunk_last(), use_tuple);
+    (void)n;
+    response_finished_ = !ec;
+    co_return ec;
+}
+
+void request_context::on_client_close(std::function<void()> on_close) {
+    auto& watch = session_.watch_;
+    if (watch->fired) {
+        on_close();
+        return;
+    }
+    watch->callback = std::move(on_close);
+    watch->active = true;
+    if (!watch->waiting && watch->socket != nullptr) arm(watch);
+}
+
+void request_context::stop_watching() noexcept {
+    session_.watch_->active = false;
+    session_.watch_->callback = nullptr;
+}
+
+bool request_context::client_closed() const noexcept { return session_.watch_->fired; }
+
+// ---------------------------------------------------------------------------------------------
+// session
+
+net::awaitable<error_code> session::write_error(unsigned status, std::string_view path,
+                                                std::string_view message) {
+    http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    res.set(http::field::content_type, "application/json");
+    res.set("X-Request-Id", next_request_id());
+    res.body() = error_body(format_for_path(path), status, message);
+    res.keep_alive(false);
+    res.prepare_payload();
+    stream_.expires_after(server_->options.write_timeout);
+    auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
+    (void)n;
+    co_return ec;
+}
+
+net::awaitable<error_code> session::write_continue() {
+    static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(server_->options.write_timeout);
+    auto [ec, n] = co_await net::async_write(
+        stream_, net::const_buffer(continue_line.data(), continue_line.size()), use_tuple);
+    (void)n;
+    co_return ec;
+}
+
+net::awaitable<void> session::run() {
+    auto& registry = server_->registries[worker_];
+    registration_ = registry.insert(registry.end(), this);
+    ++server_->connections;
+    struct unregister {
+        session* self;
+        ~unregister() {
+            self->server_->registries[self->worker_].erase(self->registration_);
+            --self->server_->connections;
+        }
+    } unregister_on_exit{this};
+
+    const auto& options = server_->options;
+    error_code ignored;
+    stream_.socket().set_option(tcp::no_delay(true), ignored);
+    // The close watcher peeks without blocking; Asio's async operations are unaffected.
+    stream_.socket().non_blocking(true, ignored);
+
+    bool first = true;
+    while (!closing_) {
+        if (!first && server_->draining.load(std::memory_order_relaxed)) break;
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+        parser.body_limit(options.max_body_bytes);
+
+        idle_ = true;
+        stream_.expires_after(first ? options.header_timeout : options.idle_timeout);
+        auto [read_ec, header_bytes] =
+            co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
+        (void)header_bytes;
+        idle_ = false;
+        first = false;
+        if (read_ec) {
+            if (read_ec == http::error::body_limit) {
+                // Beast checks a declared Content-Length against the limit with the headers.
+                co_await write_error(413, parser.get().target(),
+                                     fmt::format("request body exceeds the limit of {} bytes",
+                                                 options.max_body_bytes));
+            } else if (read_ec == http::error::header_limit) {
+                co_await write_error(431, "/", "request headers too large");
+            } else if (read_ec.category() ==
+                           http::make_error_code(http::error::bad_target).category() &&
+                       read_ec != http::error::end_of_stream &&
+                       read_ec != http::error::partial_message) {
+                co_await write_error(400, "/",
+                                     fmt::format("malformed HTTP request: {}", read_ec.message()));
+            }
+            break;
+        }
+
+        auto& header = parser.get();
+        std::string_view target = header.target();
+        if (!parser.is_done()) {
+            if (beast::iequals(header[http::field::expect], "100-continue")) {
+                if (co_await write_continue()) break;
+            }
+            stream_.expires_after(options.body_timeout);
+            auto [body_ec, body_bytes] =
+                co_await http::async_read(stream_, buffer_, parser, use_tuple);
+            (void)body_bytes;
+            if (body_ec == http::error::body_limit) {
+                co_await write_error(413, target,
+                                     fmt::format("request body exceeds the limit of {} bytes",
+                                                 options.max_body_bytes));
+                break;
+            }
+            if (body_ec) break;
+        }
+        stream_.expires_never();
+
+        ++server_->requests;
+        request_context ctx{*this, parser.release(), next_request_id(), worker_};
+        try {
+            co_await server_->handler(ctx);
+        } catch (const std::exception& e) {
+            log::error(fmt::format("request {}: handler failed: {}", ctx.request_id(), e.what()));
+        }
+        ctx.stop_watching();
+        if (!ctx.response_started_ && !watch_->fired) {
+            co_await ctx.send(500, "application/json",
+                              error_body(format_for_path(ctx.path()), 500,
+                                         "internal error: no response was produced"));
+        }
+        --server_->requests;
+        bool keep_alive = ctx.response_finished_ && ctx.keep_alive_ && ctx.request().keep_alive() &&
+                          !close_requested_ && !watch_->fired;
+        if (!keep_alive) break;
+        watch_->fired = false;
+    }
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+}
+
+// ---------------------------------------------------------------------------------------------
+// http_server
+
+net::awaitable<void> http_server::impl::accept_loop() {
+    auto self = shared_from_this();
+    while (acceptor && acceptor->is_open()) {
+        auto worker = pool.next_index();
+        auto [ec, socket] = co_await acceptor->async_accept(pool.context(worker), use_tuple);
+        if (ec) {
+            if (ec == net::error::operation_aborted || !acceptor->is_open()) break;
+            // Out of descriptors and similar: back off instead of spinning.
+            log::warn(fmt::format("accept failed: {}", ec.message()));
+            net::steady_timer timer{co_await net::this_coro::executor};
+            timer.expires_after(std::chrono::milliseconds(50));
+            co_await timer.async_wait(use_tuple);
+            continue;
+        }
+        auto s = std::make_shared<session>(self, std::move(socket), worker);
+        net::co_spawn(
+            pool.context(worker), [s]() -> net::awaitable<void> { co_await s->run(); },
+            net::detached);
+    }
+    // Destroyed here, on its own thread, so no I/O object outlives a running context.
+    acceptor.reset();
+    accepting = false;
+}
+
+template <class F>
+void http_server::impl::for_each_session(F f) {
+    for (std::size_t i = 0; i < pool.size(); ++i) {
+        net::post(pool.context(i), [self = shared_from_this(), i, f] {
+            // Copy: closing may erase the session from the list.
+            std::vector<session*> sessions(self->registries[i].begin(), self->registries[i].end());
+            for (auto* s : sessions) f(*s);
+        });
+    }
+}
+
+http_server::http_server(io_pool& pool, server_options options, request_handler handler)
+    : impl_(std::make_shared<impl>(pool, std::move(options), std::move(handler))) {}
+
+http_server::~http_server() { stop_accepting(); }
+
+result<void> http_server::listen() {
+    error_code ec;
+    auto address = net::ip::make_address(impl_->options.host, ec);
+    if (ec) return ec;
+    tcp::endpoint endpoint{address, impl_->options.port};
+    auto acceptor = std::make_unique<tcp::acceptor>(impl_->pool.context(0));
+    acceptor->open(endpoint.protocol(), ec);
+    if (ec) return ec;
+    acceptor->set_option(net::socket_base::reuse_address(true), ec);
+    if (ec) return ec;
+    acceptor->bind(endpoint, ec);
+    if (ec) return ec;
+    acceptor->listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return ec;
+    impl_->bound_port = acceptor->local_endpoint().port();
+    impl_->acceptor = std::move(acceptor);
+    impl_->accepting = true;
+    net::co_spawn(impl_->pool.context(0), impl_->accept_loop(), net::detached);
+    return {};
+}
+
+std::uint16_t http_server::port() const noexcept { return impl_->bound_port.load(); }
+
+void http_server::stop_accepting() {
+    net::post(impl_->pool.context(0), [self = impl_] {
+        if (self->acceptor) {
+            error_code ignored;
+            self->acceptor->close(ignored);
+        }
+    });
+}
+
+void http_server::close_idle_connections() {
+    impl_->for_each_session([](session& s) { s.close_if_idle(); });
+}
+
+void http_server::close_all_connections() {
+    impl_->for_each_session([](session& s) { s.close_now(); });
+}
+
+bool http_server::shutdown(std::chrono::milliseconds grace) {
+    impl_->draining = true;
+    stop_accepting();
+    close_idle_connections();
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (impl_->requests.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    bool in_time = impl_->requests.load() == 0;
+    while (impl_->accepting.load() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    // Sessions that finished their request close themselves; force the rest.
+    close_all_connections();
+    auto close_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (impl_->connections.load() > 0 && std::chrono::steady_clock::now() < close_deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return in_time;
+}
+
+std::size_t http_server::open_connections() const noexcept { return impl_->connections.load(); }
+
+std::size_t http_server::requests_in_flight() const noexcept { return impl_->requests.load(); }
+
+}  // namespace gateway::server

@@ -1,0 +1,204 @@
+// The HTTP front end in-process: limits, deadlines, keep-alive, streaming, disconnects and
+// graceful shutdown, driven over real sockets on 127.0.0.1.
+
+#include "support/test_client.hpp"
+
+#include <gateway/server/http_server.hpp>
+#include <gateway/server/io_pool.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+using namespace gateway::server;
+using namespace gateway::test;
+using namespace std::chrono_literals;
+namespace net = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    net::steady_timer timer{co_await net::this_coro::executor};
+    timer.expires_after(d);
+    co_await timer.async_wait(net::use_awaitable);
+}
+
+struct running_server {
+    io_pool pool{2};
+    http_server server;
+
+    running_server(server_options options, request_handler handler)
+        : server(
+              pool,
+              [&] {
+                  options.port = 0;
+                  return options;
+              }(),
+              std::move(handler)) {
+        REQUIRE(server.listen());
+        pool.run();
+    }
+    ~running_server() {
+        server.shutdown(2s);
+        pool.stop();
+        pool.join();
+    }
+    std::uint16_t port() const { return server.port(); }
+};
+
+request_handler echo_handler() {
+    return [](request_context& ctx) -> net::awaitable<void> {
+        co_await ctx.send(200, "text/plain", std::string(ctx.request().body()));
+    };
+}
+
+std::string raw_request(std::string_view target, std::string_view extra = {}) {
+    return std::string("GET ") + std::string(target) + " HTTP/1.1\r\nHost: x\r\n" +
+           std::string(extra) + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("keep-alive serves several requests on one connection", "[server]") {
+    running_server s{{}, echo_handler()};
+    raw_connection conn{s.port()};
+    conn.send(raw_post("/a", "first"));
+    auto one = conn.read_until("first", 2s);
+    REQUIRE(one.find("HTTP/1.1 200 OK") == 0);
+    REQUIRE(one.find("X-Request-Id: ") != std::string::npos);
+    conn.send(raw_post("/b", "second"));
+    auto two = conn.read_until("second", 2s);
+    REQUIRE(two.find("HTTP/1.1 200 OK") == 0);
+    REQUIRE(s.server.open_connections() == 1);
+}
+
+TEST_CASE("Expect: 100-continue is answered before the body is read", "[server]") {
+    running_server s{{}, echo_handler()};
+    raw_connection conn{s.port()};
+    conn.send("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    auto interim = conn.read_until("\r\n\r\n", 2s);
+    REQUIRE(interim == "HTTP/1.1 100 Continue\r\n\r\n");
+    conn.send("hello");
+    auto final_response = conn.read_until("hello", 2s);
+    REQUIRE(final_response.find("HTTP/1.1 200 OK") == 0);
+}
+
+TEST_CASE("limits give clear HTTP errors", "[server]") {
+    server_options options;
+    options.max_body_bytes = 100;
+    options.max_header_bytes = 1024;
+    running_server s{options, echo_handler()};
+
+    SECTION("a declared body over the limit is 413 without reading it") {
+        auto res =
+            http_call(s.port(), http::verb::post, "/v1/chat/completions", std::string(101, 'x'));
+        REQUIRE(res.status == 413);
+        REQUIRE(res.body.find("\"error\"") != std::string::npos);
+    }
+    SECTION("a chunked body that grows over the limit is 413") {
+        raw_connection conn{s.port()};
+        conn.send(
+            "POST /v1/messages HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "40\r\n" +
+            std::string(64, 'a') + "\r\n40\r\n" + std::string(64, 'b') + "\r\n0\r\n\r\n");
+        auto res = conn.read_to_end(2s);
+        REQUIRE(res.find("HTTP/1.1 413") == 0);
+        // The Anthropic route gets Anthropic's error envelope.
+        REQUIRE(res.find("\"type\":\"error\"") != std::string::npos);
+        REQUIRE(res.find("request_too_large") != std::string::npos);
+    }
+    SECTION("headers over the limit are 431") {
+        raw_connection conn{s.port()};
+        conn.send(raw_request("/", "X-Big: " + std::string(2000, 'h') + "\r\n"));
+        REQUIRE(conn.read_to_end(2s).find("HTTP/1.1 431") == 0);
+    }
+    SECTION("garbage is 400 and the connection closes") {
+        raw_connection conn{s.port()};
+        conn.send("THIS IS NOT HTTP\r\n\r\n");
+        REQUIRE(conn.read_to_end(2s).find("HTTP/1.1 400") == 0);
+    }
+}
+
+TEST_CASE("a silent client is dropped after the header timeout", "[server]") {
+    server_options options;
+    options.header_timeout = 200ms;
+    running_server s{options, echo_handler()};
+    raw_connection conn{s.port()};
+    auto start = std::chrono::steady_clock::now();
+    auto got = conn.read_to_end(5s);
+    REQUIRE(got.empty());
+    REQUIRE(std::chrono::steady_clock::now() - start < 3s);
+}
+
+TEST_CASE("handlers that fail or say nothing still answer 500", "[server]") {
+    running_server s{{}, [](request_context& ctx) -> net::awaitable<void> {
+                         if (ctx.path() == "/throw") throw std::runtime_error("boom");
+                         co_return;
+                     }};
+    auto thrown = http_call(s.port(), http::verb::get, "/throw");
+    REQUIRE(thrown.status == 500);
+    REQUIRE(thrown.body.find("\"error\"") != std::string::npos);
+    REQUIRE(http_call(s.port(), http::verb::get, "/silent").status == 500);
+}
+
+TEST_CASE("streamed responses are chunked, one chunk per write", "[server]") {
+    running_server s{{}, [](request_context& ctx) -> net::awaitable<void> {
+                         co_await ctx.begin_stream(200, "text/event-stream");
+                         co_await ctx.write("data: 1\n\n");
+                         co_await ctx.write("data: 2\n\n");
+                         co_await ctx.end_stream();
+                     }};
+    raw_connection conn{s.port()};
+    conn.send(raw_request("/stream"));
+    auto raw = conn.read_until("\r\n0\r\n\r\n", 2s);
+    REQUIRE(raw.find("Transfer-Encoding: chunked") != std::string::npos);
+    REQUIRE(raw.find("Cache-Control: no-cache") != std::string::npos);
+    auto body = dechunk(raw.substr(raw.find("\r\n\r\n") + 4));
+    REQUIRE(body == "data: 1\n\ndata: 2\n\n");
+    REQUIRE(raw.find("9\r\ndata: 1\n\n\r\n") != std::string::npos);
+}
+
+TEST_CASE("a client closing the connection is noticed while the handler waits", "[server]") {
+    std::atomic<bool> noticed{false};
+    std::atomic<bool> handler_done{false};
+    running_server s{{}, [&](request_context& ctx) -> net::awaitable<void> {
+                         ctx.on_client_close([&] { noticed = true; });
+                         for (int i = 0; i < 200 && !ctx.client_closed(); ++i) {
+                             co_await sleep_for(10ms);
+                         }
+                         handler_done = true;
+                         co_return;
+                     }};
+    {
+        raw_connection conn{s.port()};
+        conn.send(raw_request("/wait"));
+        std::this_thread::sleep_for(100ms);
+    }
+    for (int i = 0; i < 100 && !handler_done; ++i) std::this_thread::sleep_for(10ms);
+    REQUIRE(noticed);
+    REQUIRE(handler_done);
+}
+
+TEST_CASE("shutdown waits for requests in flight and closes idle connections", "[server]") {
+    auto s = std::make_unique<running_server>(
+        server_options{}, [](request_context& ctx) -> net::awaitable<void> {
+            co_await sleep_for(300ms);
+            co_await ctx.send(200, "text/plain", "late but complete");
+        });
+    raw_connection idle{s->port()};
+    raw_connection busy{s->port()};
+    busy.send(raw_request("/slow"));
+    std::this_thread::sleep_for(50ms);
+    auto start = std::chrono::steady_clock::now();
+    REQUIRE(s->server.shutdown(5s));
+    REQUIRE(std::chrono::steady_clock::now() - start >= 200ms);
+    REQUIRE(busy.read_to_end(2s).find("late but complete") != std::string::npos);
+    REQUIRE(idle.read_to_end(2s).empty());  // closed without a response
+    REQUIRE(s->server.open_connections() == 0);
+}
