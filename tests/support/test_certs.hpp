@@ -17,9 +17,9 @@ struct test_ca {
 };
 
 struct server_cert_options {
-    std::string common_name = "localhost";
-    std::vector<std::string> dns_names = {"localhost"};     ///< subjectAltName DNS entries
-    std::vector<std::string> ip_addresses = {"127.0.0.1"};  ///< subjectAltName IP entries
+    std::string common_name = "upstream.gateway.test";
+    std::vector<std::string> dns_names = {"upstream.gateway.test"};  ///< subjectAltName DNS entries
+    std::vector<std::string> ip_addresses = {"127.0.0.1"};           ///< subjectAltName IP entries
     bool expired = false;  ///< validity window entirely in the past (ended yesterday)
 };
 

@@ -402,6 +402,14 @@ client::impl::impl(net::any_io_executor ex, client_options opts)
         }
     }
     tls_context->set_verify_mode(options.verify_peer ? ssl::verify_peer : ssl::verify_none);
+    for (const auto& [host, literal] : options.resolve_overrides) {
+        net::ip::make_address(literal, ec);
+        if (ec) {
+            throw std::runtime_error(fmt::format(
+                "gateway::http::client: resolve_overrides['{}'] = '{}' is not an IP address", host,
+                literal));
+        }
+    }
 }
 
 std::unique_ptr<connection> client::impl::take_idle(const detail::upstream_target& t) {
@@ -490,11 +498,14 @@ net::awaitable<result<std::unique_ptr<connection>>> client::impl::connect(
     beast::tcp_stream& stream = conn->tcp();
 
     error_code ec;
-    if (t.host_is_ip) {
-        const auto address = net::ip::make_address(t.host, ec);
+    const auto pinned = options.resolve_overrides.find(t.host);
+    if (t.host_is_ip || pinned != options.resolve_overrides.end()) {
+        const std::string& literal =
+            pinned != options.resolve_overrides.end() ? pinned->second : t.host;
+        const auto address = net::ip::make_address(literal, ec);
         if (ec) {
             co_return fail(errc::upstream_connect_failed,
-                           fmt::format("bad upstream address '{}': {}", t.host, ec.message()));
+                           fmt::format("bad upstream address '{}': {}", literal, ec.message()));
         }
         set_expiry(stream, deadline);
         std::tie(ec) = co_await stream.async_connect(tcp::endpoint(address, t.port), use_tuple);

@@ -58,8 +58,20 @@ fake_upstream secure_upstream(const server_cert_options& cert = {}) {
         make_server_identity(the_ca(), cert));
 }
 
-std::string localhost_url(const fake_upstream& up, std::string_view path) {
-    return "https://localhost:" + std::to_string(up.port()) + std::string(path);
+// A name that no resolver knows: the client reaches it through `resolve_overrides`, so the
+// tests check SNI and DNS-name verification without depending on /etc/hosts (a minimal
+// container has none, and then not even "localhost" resolves).
+constexpr std::string_view test_host = "upstream.gateway.test";
+
+std::string named_url(const fake_upstream& up, std::string_view path) {
+    return "https://" + std::string(test_host) + ":" + std::to_string(up.port()) +
+           std::string(path);
+}
+
+client_options pinned_options() {
+    client_options options;
+    options.resolve_overrides.emplace(test_host, "127.0.0.1");
+    return options;
 }
 
 }  // namespace
@@ -69,12 +81,12 @@ TEST_CASE("tls: a certificate signed by the configured CA is accepted", "[http][
     REQUIRE(upstream.base_url() == "https://127.0.0.1:" + std::to_string(upstream.port()));
     temp_file ca_file(the_ca().certificate_pem);
     net::io_context ioc;
-    client_options options;
+    client_options options = pinned_options();
     options.ca_file = ca_file.path();
     client c(ioc.get_executor(), options);
 
     // By name (DNS, SNI, DNS SAN) and by address (IP SAN).
-    auto by_name = run_coro(ioc, send(c, get(localhost_url(upstream, "/v1/models"))));
+    auto by_name = run_coro(ioc, send(c, get(named_url(upstream, "/v1/models"))));
     INFO(c.last_error_detail());
     REQUIRE(by_name.has_value());
     CHECK(by_name->status == 200);
@@ -84,8 +96,8 @@ TEST_CASE("tls: a certificate signed by the configured CA is accepted", "[http][
     REQUIRE(by_ip.has_value());
     CHECK(by_ip->body == R"({"secure":true})");
 
-    // A chunked stream over TLS, then reuse of the pooled TLS connection to localhost.
-    auto sse = run_coro(ioc, send(c, get(localhost_url(upstream, "/sse"))));
+    // A chunked stream over TLS, then reuse of the pooled TLS connection to the named host.
+    auto sse = run_coro(ioc, send(c, get(named_url(upstream, "/sse"))));
     REQUIRE(sse.has_value());
     CHECK(sse->body == "data: one\n\ndata: two\n\n");
     CHECK(c.connections_opened() == 2);  // one per (https, host, port)
@@ -94,15 +106,16 @@ TEST_CASE("tls: a certificate signed by the configured CA is accepted", "[http][
 
     const auto seen = upstream.requests();
     REQUIRE(seen.size() == 3);
-    CHECK(seen[0].headers[bhttp::field::host] == "localhost:" + std::to_string(upstream.port()));
+    CHECK(seen[0].headers[bhttp::field::host] ==
+          std::string(test_host) + ":" + std::to_string(upstream.port()));
 }
 
 TEST_CASE("tls: a client without the test CA rejects the server", "[http][tls]") {
     fake_upstream upstream = secure_upstream();
     net::io_context ioc;
-    client c(ioc.get_executor());  // system store only
+    client c(ioc.get_executor(), pinned_options());  // system store only
 
-    auto res = run_coro(ioc, send(c, get(localhost_url(upstream, "/"))));
+    auto res = run_coro(ioc, send(c, get(named_url(upstream, "/"))));
 
     REQUIRE_FALSE(res.has_value());
     CHECK(res.error() == errc::upstream_connect_failed);
@@ -118,11 +131,11 @@ TEST_CASE("tls: a certificate for another name is rejected", "[http][tls]") {
     fake_upstream upstream = secure_upstream(cert);
     temp_file ca_file(the_ca().certificate_pem);
     net::io_context ioc;
-    client_options options;
+    client_options options = pinned_options();
     options.ca_file = ca_file.path();
     client c(ioc.get_executor(), options);
 
-    auto by_name = run_coro(ioc, send(c, get(localhost_url(upstream, "/"))));
+    auto by_name = run_coro(ioc, send(c, get(named_url(upstream, "/"))));
     REQUIRE_FALSE(by_name.has_value());
     CHECK(by_name.error() == errc::upstream_connect_failed);
     CHECK_THAT(c.last_error_detail(), Catch::Matchers::Contains("hostname mismatch"));
@@ -140,11 +153,11 @@ TEST_CASE("tls: an expired certificate is rejected", "[http][tls]") {
     fake_upstream upstream = secure_upstream(cert);
     temp_file ca_file(the_ca().certificate_pem);
     net::io_context ioc;
-    client_options options;
+    client_options options = pinned_options();
     options.ca_file = ca_file.path();
     client c(ioc.get_executor(), options);
 
-    auto res = run_coro(ioc, send(c, get(localhost_url(upstream, "/"))));
+    auto res = run_coro(ioc, send(c, get(named_url(upstream, "/"))));
 
     REQUIRE_FALSE(res.has_value());
     CHECK(res.error() == errc::upstream_connect_failed);
@@ -158,14 +171,23 @@ TEST_CASE("tls: verify_peer = false accepts an unverifiable certificate", "[http
     cert.ip_addresses = {};
     fake_upstream upstream = secure_upstream(cert);
     net::io_context ioc;
-    client_options options;
+    client_options options = pinned_options();
     options.verify_peer = false;
     client c(ioc.get_executor(), options);
 
-    auto res = run_coro(ioc, send(c, get(localhost_url(upstream, "/"))));
+    auto res = run_coro(ioc, send(c, get(named_url(upstream, "/"))));
 
     REQUIRE(res.has_value());
     CHECK(res->body == R"({"secure":true})");
+}
+
+TEST_CASE("tls: a resolve override that is not an address is a start-up error", "[http]") {
+    net::io_context ioc;
+    client_options options;
+    options.resolve_overrides.emplace("api.example", "not-an-ip");
+    CHECK_THROWS_WITH(
+        client(ioc.get_executor(), options),
+        Catch::Matchers::Contains("api.example") && Catch::Matchers::Contains("not-an-ip"));
 }
 
 TEST_CASE("tls: a missing ca_file is a start-up error", "[http][tls]") {

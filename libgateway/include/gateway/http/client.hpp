@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,10 @@ struct client_options {
     std::string ca_file;  ///< extra trusted CA bundle (PEM), in addition to the system store
     std::size_t max_header_bytes = 64 * 1024;
     std::size_t max_body_bytes = 64 * 1024 * 1024;  ///< limit of `async_send` / `async_read_all`
+    /// Host name → IP address literal, like curl's `--resolve`: requests to such a host connect
+    /// to the address without a DNS lookup, while SNI, the Host header and certificate checks
+    /// still use the name. For pinning an upstream, and for tests that need a name without DNS.
+    std::map<std::string, std::string, std::less<>> resolve_overrides;
 };
 
 struct request {
