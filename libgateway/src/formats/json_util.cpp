@@ -1,0 +1,159 @@
+#include "formats/json_util.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+namespace gateway::formats {
+
+namespace json = boost::json;
+
+result<json::value> parse_json(std::string_view text, std::string* why) {
+    error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec) {
+        if (why != nullptr) *why = ec.message();
+        return errc::bad_request;
+    }
+    return v;
+}
+
+std::string_view get_string(const json::object& o, std::string_view key) noexcept {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || !v->is_string()) return {};
+    return v->get_string();
+}
+
+const json::object* get_object(const json::object& o, std::string_view key) noexcept {
+    const json::value* v = o.if_contains(key);
+    return v == nullptr ? nullptr : v->if_object();
+}
+
+const json::array* get_array(const json::object& o, std::string_view key) noexcept {
+    const json::value* v = o.if_contains(key);
+    return v == nullptr ? nullptr : v->if_array();
+}
+
+std::optional<std::int64_t> get_int(const json::object& o, std::string_view key) noexcept {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr) return std::nullopt;
+    if (v->is_int64()) return v->get_int64();
+    if (v->is_uint64()) {
+        if (v->get_uint64() >
+            static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+            return std::nullopt;
+        }
+        return static_cast<std::int64_t>(v->get_uint64());
+    }
+    if (v->is_double()) {
+        const double d = v->get_double();
+        if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) {
+            return static_cast<std::int64_t>(d);
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<double> get_number(const json::object& o, std::string_view key) noexcept {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr) return std::nullopt;
+    if (v->is_double()) return v->get_double();
+    if (v->is_int64()) return static_cast<double>(v->get_int64());
+    if (v->is_uint64()) return static_cast<double>(v->get_uint64());
+    return std::nullopt;
+}
+
+std::optional<bool> get_bool(const json::object& o, std::string_view key) noexcept {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || !v->is_bool()) return std::nullopt;
+    return v->get_bool();
+}
+
+std::string_view kind_name(const json::value& v) noexcept {
+    switch (v.kind()) {
+        case json::kind::null:
+            return "null";
+        case json::kind::bool_:
+            return "boolean";
+        case json::kind::int64:
+        case json::kind::uint64:
+        case json::kind::double_:
+            return "number";
+        case json::kind::string:
+            return "string";
+        case json::kind::array:
+            return "array";
+        case json::kind::object:
+            return "object";
+    }
+    return "value";
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    std::size_t run = 0;  // start of the pending run of bytes that need no escape
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            default:
+                out += "\\u00";
+                out += hex[c >> 4];
+                out += hex[c & 0xF];
+        }
+    }
+    out.append(s.data() + run, s.size() - run);
+    out += '"';
+}
+
+void append_json_key(std::string& out, std::string_view key) {
+    append_json_string(out, key);
+    out += ':';
+}
+
+void append_json_int(std::string& out, std::int64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+void append_json_number(std::string& out, double v) {
+    if (!std::isfinite(v)) {  // JSON has no NaN or infinity
+        out += "null";
+        return;
+    }
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+void append_json_value(std::string& out, const json::value& v) { out += json::serialize(v); }
+
+}  // namespace gateway::formats

@@ -1,0 +1,45 @@
+#pragma once
+// Small JSON helpers shared by the wire formats (private). Reading never throws: input comes
+// from clients and upstreams. Writing appends to a caller's buffer, so encoders can build bodies
+// and SSE events without a boost::json::value in between.
+
+#include "gateway/core/error.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gateway::formats {
+
+/// Parses a whole JSON document. Errors: `errc::bad_request`; `why` (if not null) gets the
+/// parser's message and offset.
+result<boost::json::value> parse_json(std::string_view text, std::string* why = nullptr);
+
+/// Typed reads of an object member; absent or of another type gives the empty value.
+std::string_view get_string(const boost::json::object& o, std::string_view key) noexcept;
+const boost::json::object* get_object(const boost::json::object& o, std::string_view key) noexcept;
+const boost::json::array* get_array(const boost::json::object& o, std::string_view key) noexcept;
+/// Integers, also integral doubles (1.0) as some clients send them.
+std::optional<std::int64_t> get_int(const boost::json::object& o, std::string_view key) noexcept;
+std::optional<double> get_number(const boost::json::object& o, std::string_view key) noexcept;
+std::optional<bool> get_bool(const boost::json::object& o, std::string_view key) noexcept;
+
+/// The JSON name of a value's kind ("string", "object", ...), for error messages.
+std::string_view kind_name(const boost::json::value& v) noexcept;
+
+/// Appends `s` as a JSON string literal (quotes included), escaping as RFC 8259 requires.
+/// Bytes are copied as they are (UTF-8 passes through unchanged).
+void append_json_string(std::string& out, std::string_view s);
+/// Appends `"key":` (for hand-built objects).
+void append_json_key(std::string& out, std::string_view key);
+/// Appends an integer / a number in the shortest form that reads back the same.
+void append_json_int(std::string& out, std::int64_t v);
+void append_json_number(std::string& out, double v);
+/// Appends a value serialized by Boost.JSON.
+void append_json_value(std::string& out, const boost::json::value& v);
+
+}  // namespace gateway::formats

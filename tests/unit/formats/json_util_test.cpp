@@ -1,0 +1,54 @@
+// The shared JSON helpers of the wire formats.
+
+#include "formats/json_util.hpp"
+
+#include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
+
+#include <limits>
+#include <string>
+
+using namespace gateway::formats;
+
+TEST_CASE("append_json_string escapes what JSON requires and nothing else", "[json]") {
+    std::string out;
+    append_json_string(out, std::string("a\"b\\c\n\t\x01 é\0z", 13));
+    CHECK(out == "\"a\\\"b\\\\c\\n\\t\\u0001 é\\u0000z\"");
+    CHECK(boost::json::parse(out).as_string() == std::string("a\"b\\c\n\t\x01 é\0z", 13));
+}
+
+TEST_CASE("typed reads give the empty value for absent or mistyped members", "[json]") {
+    const auto v = boost::json::parse(
+        R"({"s":"x","i":3,"d":2.0,"f":2.5,"b":true,"o":{},"a":[],"big":18446744073709551615})");
+    const auto& o = v.as_object();
+    CHECK(get_string(o, "s") == "x");
+    CHECK(get_string(o, "i").empty());
+    CHECK(get_int(o, "i") == 3);
+    CHECK(get_int(o, "d") == 2);
+    CHECK_FALSE(get_int(o, "f").has_value());
+    CHECK_FALSE(get_int(o, "big").has_value());
+    CHECK(get_number(o, "f") == 2.5);
+    CHECK(get_bool(o, "b") == true);
+    CHECK_FALSE(get_bool(o, "s").has_value());
+    CHECK(get_object(o, "o") != nullptr);
+    CHECK(get_object(o, "a") == nullptr);
+    CHECK(get_array(o, "a") != nullptr);
+    CHECK(kind_name(o.at("a")) == "array");
+}
+
+TEST_CASE("numbers are written so that they read back the same", "[json]") {
+    std::string out;
+    append_json_number(out, 0.7);
+    out += ',';
+    append_json_int(out, -42);
+    out += ',';
+    append_json_number(out, std::numeric_limits<double>::infinity());
+    CHECK(out == "0.7,-42,null");
+}
+
+TEST_CASE("parse_json reports malformed input", "[json]") {
+    std::string why;
+    CHECK_FALSE(parse_json("{\"a\":", &why).has_value());
+    CHECK_FALSE(why.empty());
+    CHECK(parse_json("[1]").has_value());
+}
