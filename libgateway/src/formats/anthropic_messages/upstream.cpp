@@ -554,6 +554,7 @@ result<upstream::http_request_parts> encode_request(const request& req,
             report.dropped("tool_choice");  // no tools: the API rejects a tool_choice
         }
     }
+    const bool adaptive = get_string(thinking, "type") == "adaptive";
     if (!thinking.empty()) body["thinking"] = std::move(thinking);
 
     // ---- sampling ----
@@ -632,7 +633,7 @@ result<upstream::http_request_parts> encode_request(const request& req,
                                      : json::value(json::object{{"type", "object"}});
             output_config["format"] = json::object{{"type", "json_schema"}, {"schema", schema}};
         }
-        if (thinking_on && get_string(thinking, "type") == "adaptive" && rc.effort) {
+        if (adaptive && rc.effort) {
             const std::string_view e = *rc.effort;
             if (e == "low" || e == "medium" || e == "high" || e == "xhigh") {
                 output_config["effort"] = e;

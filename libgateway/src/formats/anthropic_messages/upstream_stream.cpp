@@ -183,6 +183,7 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
         std::string_view initial;  // content that arrives in the start event itself
         delta_type initial_delta = delta_type::text;
         json_text_ = false;
+        saw_arguments_ = false;
         if (type == "text") {
             initial = get_string(*cb, "text");
         } else if (type == "thinking") {
@@ -207,6 +208,14 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
                     block_.extra_format = format_name;
                 }
                 saw_tool_use_ = true;
+                // The API starts with `input: {}` and streams the JSON; should a start ever
+                // carry the input itself, it is the arguments.
+                if (const json::object* in = get_object(*cb, "input"); in && !in->empty()) {
+                    scratch_ = json::serialize(*in);
+                    initial = scratch_;
+                    initial_delta = delta_type::tool_arguments;
+                    saw_arguments_ = true;
+                }
             }
         } else {
             state_ = block_state::skipped;  // server tool blocks, newer types: see top
@@ -265,7 +274,9 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
             return;  // a delta type newer than this codec
         }
         // Empty fragments (the first input_json_delta is usually "") carry nothing.
-        if (!data.empty()) emit_delta(out, data, sink);
+        if (data.empty()) return;
+        if (out == delta_type::tool_arguments) saw_arguments_ = true;
+        emit_delta(out, data, sink);
     }
 
     void on_block_stop(const json::object& o, event_sink& sink) {
@@ -273,6 +284,10 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
         if (!read_index(o, wire_index_)) return;
         ++wire_index_;
         if (state_ == block_state::open) {
+            // A call without arguments streams only "": canonical arguments are then "{}".
+            if (block_.kind == block_kind::tool_use && !saw_arguments_) {
+                emit_delta(delta_type::tool_arguments, "{}", sink);
+            }
             stream_event ev;
             ev.type = stream_event_type::block_stop;
             ev.index = canonical_index_;
@@ -321,6 +336,7 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
     usage usage_;
     upstream_error error_;
     std::string detail_;
+    std::string scratch_;
     error_code failure_;
     std::int64_t wire_index_ = 0;
     std::uint32_t canonical_index_ = 0;
@@ -328,6 +344,7 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
     bool emulated_ = false;
     bool json_text_ = false;  // the open block is the structured-output tool, read as text
     bool saw_tool_use_ = false;
+    bool saw_arguments_ = false;  // the open tool_use block got argument bytes
     bool started_ = false;
     bool over_ = false;
     bool failed_ = false;
