@@ -169,6 +169,7 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
 
     void on_block_start(const json::object& o, event_sink& sink) {
         if (state_ != block_state::none) return bad("content_block_start while a block is open");
+        if (delta_phase_) return bad("content_block_start after message_delta");
         if (!read_index(o, wire_index_)) return;
         const json::object* cb = get_object(o, "content_block");
         if (cb == nullptr) return bad("content_block_start without content_block");
@@ -299,6 +300,7 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
 
     void on_message_delta(const json::object& o, event_sink& sink) {
         if (state_ != block_state::none) return bad("message_delta while a block is open");
+        delta_phase_ = true;
         stream_event ev;
         ev.type = stream_event_type::message_delta;
         if (const json::object* d = get_object(o, "delta")) {
@@ -344,6 +346,7 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
     bool emulated_ = false;
     bool json_text_ = false;  // the open block is the structured-output tool, read as text
     bool saw_tool_use_ = false;
+    bool delta_phase_ = false;    // a message_delta arrived: no more blocks
     bool saw_arguments_ = false;  // the open tool_use block got argument bytes
     bool started_ = false;
     bool over_ = false;
