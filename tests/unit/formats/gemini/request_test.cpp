@@ -664,3 +664,43 @@ TEST_CASE("gemini request: tool result media is dropped and reported", "[gemini]
     CHECK_FALSE(
         body_of(e).at("contents").at(1).at("parts").at(0).as_object().contains("thoughtSignature"));
 }
+
+TEST_CASE("gemini round trip: a decoded answer goes back with its signatures on the same parts",
+          "[gemini]") {
+    // Recorded: three parallel calls, only the first signed; a trailing signed empty part after
+    // text (Gemini 3); a signature-only part after a call, which keeps a block of its own.
+    const char* body = R"({"candidates":[{"content":{"parts":[
+        {"text":"Checking."},
+        {"functionCall":{"name":"a","args":{"x":1}},"thoughtSignature":"U0lHMQ=="},
+        {"functionCall":{"name":"b","args":{}}},
+        {"text":"","thoughtSignature":"U0lHMg=="}],"role":"model"},
+        "finishReason":"STOP","index":0}],"responseId":"rid","modelVersion":"gemini-3-pro-preview"})";
+    gateway::conversion_report report;
+    const auto res = gateway::formats::gemini::decode_response(body, nullptr, report);
+    REQUIRE(res.has_value());
+    REQUIRE(res->content.size() == 4);
+    CHECK(res->content[3].kind == block_kind::text);
+    CHECK(res->content[3].text.empty());
+    CHECK(res->content[3].signature == "U0lHMg==");
+
+    request req;
+    req.messages.push_back(user_text("Call a and b."));
+    message turn;
+    turn.role = role::assistant;
+    turn.content = res->content;
+    req.messages.push_back(turn);
+    message results;
+    results.content.push_back(content_block::make_tool_result(res->content[1].id, "1"));
+    results.content.push_back(content_block::make_tool_result(res->content[2].id, "2"));
+    req.messages.push_back(results);
+    const encoded e = encode(req, "gemini-3-pro-preview");
+    const json::object sent = body_of(e);
+    CHECK(sent.at("contents").at(1) == json::parse(R"({"role":"model","parts":[
+        {"text":"Checking."},
+        {"functionCall":{"name":"a","args":{"x":1},"id":"call_rid_0"},"thoughtSignature":"U0lHMQ=="},
+        {"functionCall":{"name":"b","args":{},"id":"call_rid_1"}},
+        {"text":"","thoughtSignature":"U0lHMg=="}]})"));
+    CHECK(sent.at("contents").at(2) == json::parse(R"({"role":"user","parts":[
+        {"functionResponse":{"id":"call_rid_0","name":"a","response":{"result":"1"}}},
+        {"functionResponse":{"id":"call_rid_1","name":"b","response":{"result":"2"}}}]})"));
+}
