@@ -116,6 +116,14 @@ class chat_stream_decoder final : public upstream::stream_decoder {
             start.model = get_string(o, "model");
             emit(start);
         }
+        // Usage first: a chunk with both a finish_reason and usage (some compatible servers)
+        // gives one message_delta with both.
+        if (const json::value* u = o.if_contains("usage"); u != nullptr && !u->is_null()) {
+            if (!u->is_object() || !detail::parse_usage(u->get_object(), usage_)) {
+                return fail_event("malformed usage in an upstream chunk");
+            }
+            usage_pending_ = true;
+        }
         if (const json::value* choices = o.if_contains("choices");
             choices != nullptr && !choices->is_null()) {
             const json::array* a = choices->if_array();
@@ -128,14 +136,8 @@ class chat_stream_decoder final : public upstream::stream_decoder {
                 if (!on_choice(*choice)) return;
             }
         }
-        if (const json::value* u = o.if_contains("usage"); u != nullptr && !u->is_null()) {
-            if (!u->is_object() || !detail::parse_usage(u->get_object(), usage_)) {
-                return fail_event("malformed usage in an upstream chunk");
-            }
-            usage_pending_ = true;
-            // Before the finish the blocks may still be open: the usage waits for it.
-            if (finish_seen_) emit_message_delta();
-        }
+        // Before the finish the blocks may still be open: the usage waits for it.
+        if (usage_pending_ && finish_seen_) emit_message_delta();
     }
 
     // A string member of a delta: absent or null is empty; another type is malformed.
