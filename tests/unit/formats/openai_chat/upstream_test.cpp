@@ -258,6 +258,9 @@ TEST_CASE("openai_chat decode_error: statuses and bodies", "[openai_chat]") {
     // The excerpt of a long non-JSON body is bounded and does not cut a UTF-8 sequence.
     e = chat::decode_error(502, std::string(199, 'x') + "\xC3\xA9" + std::string(500, 'y'));
     CHECK(e.message == "upstream answered HTTP 502: " + std::string(199, 'x'));
+    // Bytes that are not UTF-8 cannot reach the client's JSON error body.
+    e = chat::decode_error(500, "bad \xFF\xC3 body \xE2\x82\xAC");
+    CHECK(e.message == "upstream answered HTTP 500: bad ?? body \xE2\x82\xAC");
 }
 
 TEST_CASE("openai_chat decode_response: malformed answers", "[openai_chat]") {
