@@ -64,8 +64,8 @@ class request_reader {
     }
 
     bool read_messages(const json::value& v, request& req);
-    bool read_message(const json::object& m, const std::string& path, request& req,
-                      bool& leading, bool& last_was_tool);
+    bool read_message(const json::object& m, const std::string& path, request& req, bool& leading,
+                      bool& last_was_tool);
     bool read_text_content(const json::value& v, const std::string& path,
                            std::vector<content_block>& out, bool keep_empty);
     bool read_user_part(const json::value& v, const std::string& path,
@@ -219,8 +219,7 @@ bool request_reader::read_user_part(const json::value& v, const std::string& pat
     return true;
 }
 
-bool request_reader::read_tool_calls(const json::value& v, const std::string& path,
-                                     message& out) {
+bool request_reader::read_tool_calls(const json::value& v, const std::string& path, message& out) {
     if (v.is_null()) return true;
     if (!v.is_array()) return wrong_type(path, "an array", v);
     const json::array& calls = v.get_array();
@@ -257,8 +256,7 @@ bool request_reader::read_tool_calls(const json::value& v, const std::string& pa
     return true;
 }
 
-bool request_reader::read_assistant(const json::object& m, const std::string& path,
-                                    message& out) {
+bool request_reader::read_assistant(const json::object& m, const std::string& path, message& out) {
     // Order of the canonical blocks: reasoning first, then text, refusal, tool calls (the order
     // in which the model produced them).
     if (const json::value* r = m.if_contains("reasoning_content"); r != nullptr && !r->is_null()) {
@@ -385,8 +383,8 @@ bool request_reader::read_message(const json::object& m, const std::string& path
         return true;
     }
     if (role_name == "assistant") {
-        report_unknown({"content", "name", "refusal", "tool_calls", "function_call",
-                        "reasoning_content"});
+        report_unknown(
+            {"content", "name", "refusal", "tool_calls", "function_call", "reasoning_content"});
         message msg;
         msg.role = role::assistant;
         msg.name = std::move(name);
@@ -474,7 +472,8 @@ bool request_reader::read_tools(const json::value& v, request& req) {
             }
         }
         if (const json::value* p = fn->if_contains("parameters"); p != nullptr && !p->is_null()) {
-            if (!p->is_object()) return wrong_type(member_path(fn_path, "parameters"), "an object", *p);
+            if (!p->is_object())
+                return wrong_type(member_path(fn_path, "parameters"), "an object", *p);
             out.parameters = *p;
         }
         if (const json::value* s = fn->if_contains("strict"); s != nullptr && !s->is_null()) {
@@ -553,7 +552,8 @@ bool request_reader::read_response_format(const json::value& v, request& req) {
         }
     }
     if (const json::value* s = js->if_contains("schema"); s != nullptr && !s->is_null()) {
-        if (!s->is_object()) return wrong_type("response_format.json_schema.schema", "an object", *s);
+        if (!s->is_object())
+            return wrong_type("response_format.json_schema.schema", "an object", *s);
         req.format.schema = *s;
     }
     if (const json::value* s = js->if_contains("strict"); s != nullptr && !s->is_null()) {

@@ -14,9 +14,12 @@ namespace {
 
 std::string_view reasoning_key(ingress::reasoning_field field) noexcept {
     switch (field) {
-        case ingress::reasoning_field::reasoning_content: return "reasoning_content";
-        case ingress::reasoning_field::reasoning: return "reasoning";
-        case ingress::reasoning_field::thinking: return "thinking";
+        case ingress::reasoning_field::reasoning_content:
+            return "reasoning_content";
+        case ingress::reasoning_field::reasoning:
+            return "reasoning";
+        case ingress::reasoning_field::thinking:
+            return "thinking";
     }
     return "reasoning_content";
 }
@@ -55,9 +58,14 @@ std::string encode_response(const response& res, const ingress::encode_options& 
                 refusal += b.text;
                 has_refusal = true;
                 break;
-            case block_kind::thinking: reasoning += b.text; break;
-            case block_kind::tool_use: ++tool_calls; break;
-            default: break;  // images, documents, tool results: not output of a Chat answer
+            case block_kind::thinking:
+                reasoning += b.text;
+                break;
+            case block_kind::tool_use:
+                ++tool_calls;
+                break;
+            default:
+                break;  // images, documents, tool results: not output of a Chat answer
         }
     }
 

@@ -38,8 +38,12 @@ class chat_stream_encoder final : public ingress::stream_encoder {
             case ingress::reasoning_field::reasoning_content:
                 reasoning_key_ = R"({"reasoning_content":)";
                 break;
-            case ingress::reasoning_field::reasoning: reasoning_key_ = R"({"reasoning":)"; break;
-            case ingress::reasoning_field::thinking: reasoning_key_ = R"({"thinking":)"; break;
+            case ingress::reasoning_field::reasoning:
+                reasoning_key_ = R"({"reasoning":)";
+                break;
+            case ingress::reasoning_field::thinking:
+                reasoning_key_ = R"({"thinking":)";
+                break;
         }
     }
 
@@ -48,17 +52,29 @@ class chat_stream_encoder final : public ingress::stream_encoder {
     void on_event(const stream_event& e) override {
         if (finished_) return;
         switch (e.type) {
-            case stream_event_type::message_start: start(e.id, e.model, e.tokens); break;
-            case stream_event_type::block_start: block_start(e); break;
-            case stream_event_type::block_delta: block_delta(e); break;
-            case stream_event_type::block_stop: open_kind_ = block_kind::text; break;
+            case stream_event_type::message_start:
+                start(e.id, e.model, e.tokens);
+                break;
+            case stream_event_type::block_start:
+                block_start(e);
+                break;
+            case stream_event_type::block_delta:
+                block_delta(e);
+                break;
+            case stream_event_type::block_stop:
+                open_kind_ = block_kind::text;
+                break;
             case stream_event_type::message_delta:
                 ensure_started();
                 if (e.tokens != nullptr) usage_ = *e.tokens;
                 if (e.finish != finish_reason::none && !finish_sent_) write_finish(e.finish);
                 break;
-            case stream_event_type::message_stop: stop(); break;
-            case stream_event_type::error: error(e.error); break;
+            case stream_event_type::message_stop:
+                stop();
+                break;
+            case stream_event_type::error:
+                error(e.error);
+                break;
         }
     }
 
@@ -148,7 +164,8 @@ class chat_stream_encoder final : public ingress::stream_encoder {
                 out_ += "}}]}";
                 close_chunk(nullptr);
                 break;
-            case delta_type::signature: break;  // Chat has no field for reasoning signatures
+            case delta_type::signature:
+                break;  // Chat has no field for reasoning signatures
         }
     }
 
@@ -182,7 +199,8 @@ class chat_stream_encoder final : public ingress::stream_encoder {
         if (err != nullptr) {
             detail::append_error_body(out_, *err);
         } else {
-            detail::append_error_body(out_, upstream_error{502, "api_error", {}, {}, "upstream error"});
+            detail::append_error_body(out_,
+                                      upstream_error{502, "api_error", {}, {}, "upstream error"});
         }
         out_ += "\n\n";
         finished_ = true;

@@ -9,15 +9,19 @@ namespace json = boost::json;
 std::string_view finish_to_wire(finish_reason reason) noexcept {
     switch (reason) {
         case finish_reason::length:
-        case finish_reason::context_window: return "length";
-        case finish_reason::tool_use: return "tool_calls";
-        case finish_reason::content_filter: return "content_filter";
+        case finish_reason::context_window:
+            return "length";
+        case finish_reason::tool_use:
+            return "tool_calls";
+        case finish_reason::content_filter:
+            return "content_filter";
         case finish_reason::none:
         case finish_reason::stop:
         case finish_reason::stop_sequence:
         case finish_reason::refusal:
         case finish_reason::pause_turn:
-        case finish_reason::error: return "stop";
+        case finish_reason::error:
+            return "stop";
     }
     return "stop";
 }
@@ -66,8 +70,9 @@ bool parse_usage(const json::object& o, usage& out) {
         !read_details(o, "completion_tokens_details", completion)) {
         return false;
     }
-    if (prompt != nullptr && (!read_count(*prompt, "cached_tokens", u.cache_read_tokens) ||
-                              !read_count(*prompt, "cache_write_tokens", u.cache_creation_tokens))) {
+    if (prompt != nullptr &&
+        (!read_count(*prompt, "cached_tokens", u.cache_read_tokens) ||
+         !read_count(*prompt, "cache_write_tokens", u.cache_creation_tokens))) {
         return false;
     }
     if (completion != nullptr && !read_count(*completion, "reasoning_tokens", u.reasoning_tokens)) {
@@ -138,10 +143,14 @@ std::string_view openai_type(const upstream_error& e) noexcept {
     if (e.type == "overloaded_error") return "server_error";
     if (!e.type.empty()) return e.type;
     switch (e.status) {
-        case 401: return "authentication_error";
-        case 403: return "permission_error";
-        case 429: return "rate_limit_error";
-        default: break;
+        case 401:
+            return "authentication_error";
+        case 403:
+            return "permission_error";
+        case 429:
+            return "rate_limit_error";
+        default:
+            break;
     }
     return e.status >= 500 ? "api_error" : "invalid_request_error";
 }

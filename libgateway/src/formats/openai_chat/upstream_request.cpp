@@ -27,9 +27,12 @@ namespace {
 std::string_view client_name(api_format source, std::string_view param) noexcept {
     if (param == "reasoning") {
         switch (source) {
-            case api_format::openai_chat: return "reasoning_effort";
-            case api_format::openai_responses: return "reasoning";
-            case api_format::anthropic_messages: return "thinking";
+            case api_format::openai_chat:
+                return "reasoning_effort";
+            case api_format::openai_responses:
+                return "reasoning";
+            case api_format::anthropic_messages:
+                return "thinking";
         }
     }
     if (param == "max_tokens") {
@@ -69,12 +72,15 @@ class request_writer {
     bool decide(std::string_view param, param_action fallback, bool& send) {
         send = false;
         switch (caps_.action(param, fallback)) {
-            case param_action::pass: send = true; return true;
+            case param_action::pass:
+                send = true;
+                return true;
             case param_action::drop:
             case param_action::emulate:  // nothing to emulate with in Chat: same as drop
                 report_.dropped(client_name(req_.source_format, param));
                 return true;
-            case param_action::reject: break;
+            case param_action::reject:
+                break;
         }
         return reject(client_name(req_.source_format, param),
                       "not supported by the upstream model");
@@ -155,12 +161,17 @@ bool request_writer::media_part(const content_block& b, const std::string& path,
     if (image) {
         json::object img;
         switch (s.type) {
-            case media_source::kind::url: img["url"] = s.data; break;
-            case media_source::kind::base64: img["url"] = data_url(); break;
+            case media_source::kind::url:
+                img["url"] = s.data;
+                break;
+            case media_source::kind::base64:
+                img["url"] = data_url();
+                break;
             case media_source::kind::file_id:
             case media_source::kind::text:
-                report_.fail(path, path + ": Chat Completions takes images only as a URL or "
-                                          "base64 data, not as a file id");
+                report_.fail(path, path +
+                                       ": Chat Completions takes images only as a URL or "
+                                       "base64 data, not as a file id");
                 return false;
         }
         if (!s.detail.empty()) img["detail"] = s.detail;
@@ -173,7 +184,9 @@ bool request_writer::media_part(const content_block& b, const std::string& path,
                 if (!s.filename.empty()) file["filename"] = s.filename;
                 file["file_data"] = data_url();
                 break;
-            case media_source::kind::file_id: file["file_id"] = s.data; break;
+            case media_source::kind::file_id:
+                file["file_id"] = s.data;
+                break;
             case media_source::kind::text:
                 // A plain-text document is text the model reads: sent as a text part.
                 p["type"] = "text";
@@ -182,8 +195,9 @@ bool request_writer::media_part(const content_block& b, const std::string& path,
                 parts.push_back(std::move(p));
                 return true;
             case media_source::kind::url:
-                report_.fail(path, path + ": Chat Completions cannot fetch a document by URL; "
-                                          "send it as base64 data or a file id");
+                report_.fail(path, path +
+                                       ": Chat Completions cannot fetch a document by URL; "
+                                       "send it as base64 data or a file id");
                 return false;
         }
         p["type"] = "file";
@@ -226,12 +240,15 @@ bool request_writer::user_content(const message& m, std::size_t mi, json::array&
     for (std::size_t i = 0; i < m.content.size(); ++i) {
         const content_block& b = m.content[i];
         switch (b.kind) {
-            case block_kind::text: text_part(parts, b); break;
+            case block_kind::text:
+                text_part(parts, b);
+                break;
             case block_kind::image:
             case block_kind::document:
                 if (!media_part(b, index_path(base, i), parts)) return false;
                 break;
-            default: break;  // tool results above; reasoning has no input field in Chat
+            default:
+                break;  // tool results above; reasoning has no input field in Chat
         }
     }
     if (parts.empty()) return true;
@@ -249,8 +266,12 @@ void request_writer::assistant_message(const message& m, json::array& messages) 
     json::array calls;
     for (const content_block& b : m.content) {
         switch (b.kind) {
-            case block_kind::text: text_part(parts, b); break;
-            case block_kind::refusal: refusal += b.text; break;
+            case block_kind::text:
+                text_part(parts, b);
+                break;
+            case block_kind::refusal:
+                refusal += b.text;
+                break;
             case block_kind::tool_use: {
                 json::object fn;
                 fn["name"] = b.name;
@@ -264,7 +285,8 @@ void request_writer::assistant_message(const message& m, json::array& messages) 
             }
             // Thinking text and signatures: Chat has no input field for them (DeepSeek even
             // rejects `reasoning_content` in input), so they are stripped.
-            default: break;
+            default:
+                break;
         }
     }
     json::object out;
@@ -313,10 +335,17 @@ bool request_writer::write_tools(json::object& body) {
 
     // OpenAI rejects tool_choice and parallel_tool_calls without tools, hence only here.
     switch (req_.choice.type) {
-        case tool_choice::mode::unset: break;
-        case tool_choice::mode::auto_: body["tool_choice"] = "auto"; break;
-        case tool_choice::mode::none: body["tool_choice"] = "none"; break;
-        case tool_choice::mode::required: body["tool_choice"] = "required"; break;
+        case tool_choice::mode::unset:
+            break;
+        case tool_choice::mode::auto_:
+            body["tool_choice"] = "auto";
+            break;
+        case tool_choice::mode::none:
+            body["tool_choice"] = "none";
+            break;
+        case tool_choice::mode::required:
+            body["tool_choice"] = "required";
+            break;
         case tool_choice::mode::tool: {
             json::object fn;
             fn["name"] = req_.choice.name;
@@ -443,7 +472,8 @@ bool request_writer::write(json::object& body, std::string_view model, bool stre
                 }
                 if (parts.empty()) break;
                 json::object out;
-                out["role"] = (m.developer || caps_.openai_reasoning_model) ? "developer" : "system";
+                out["role"] =
+                    (m.developer || caps_.openai_reasoning_model) ? "developer" : "system";
                 out["content"] = collapse(std::move(parts));
                 if (!m.name.empty()) out["name"] = m.name;
                 messages.push_back(std::move(out));
@@ -452,7 +482,9 @@ bool request_writer::write(json::object& body, std::string_view model, bool stre
             case role::user:
                 if (!user_content(m, i, messages)) return false;
                 break;
-            case role::assistant: assistant_message(m, messages); break;
+            case role::assistant:
+                assistant_message(m, messages);
+                break;
         }
     }
     body["messages"] = std::move(messages);
@@ -532,8 +564,8 @@ bool request_writer::write(json::object& body, std::string_view model, bool stre
 result<upstream::http_request_parts> encode_request(const request& req,
                                                     const upstream::encode_options& options,
                                                     conversion_report& report) {
-    const std::string_view model = options.model.empty() ? std::string_view(req.model)
-                                                         : options.model;
+    const std::string_view model =
+        options.model.empty() ? std::string_view(req.model) : options.model;
     model_capabilities builtin;
     const model_capabilities* caps = options.capabilities;
     if (caps == nullptr) {

@@ -231,7 +231,7 @@ std::string printable_excerpt(std::string_view s) {
 }  // namespace
 
 result<response> decode_response(std::string_view body, const request* /*original*/,
-                                  conversion_report& report) {
+                                 conversion_report& report) {
     std::string why;
     auto parsed = parse_json(body, &why);
     if (!parsed) {

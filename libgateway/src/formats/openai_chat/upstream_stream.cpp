@@ -218,7 +218,8 @@ class chat_stream_decoder final : public upstream::stream_decoder {
         const json::object* fn = get_object(*call, "function");
         std::string_view name;
         std::string_view args;
-        if (fn != nullptr && (!delta_string(*fn, "name", name) || !delta_string(*fn, "arguments", args))) {
+        if (fn != nullptr &&
+            (!delta_string(*fn, "name", name) || !delta_string(*fn, "arguments", args))) {
             return false;
         }
         std::int64_t index = 0;

@@ -65,8 +65,8 @@ TEST_CASE("openai_chat decode_request: malformed requests name the field", "[ope
          "messages[0].content[0].type",
          "messages[0].content[0].type: audio input ('input_audio') is not supported by this "
          "gateway"},
-        {R"({"model":"m","messages":[{"role":"tool","content":"x"}]})",
-         "messages[0].tool_call_id", "messages[0].tool_call_id: missing"},
+        {R"({"model":"m","messages":[{"role":"tool","content":"x"}]})", "messages[0].tool_call_id",
+         "messages[0].tool_call_id: missing"},
         {R"({"model":"m","messages":[{"role":"user","content":"x"}],"temperature":"hot"})",
          "temperature", "temperature: expected a number, got string"},
         {R"({"model":"m","messages":[{"role":"user","content":"x"}],"stop":[1]})", "stop[0]",
@@ -119,10 +119,9 @@ TEST_CASE("openai_chat decode_request: token limits, nulls and leftovers", "[ope
     REQUIRE(req.extra.contains("tool_choice"));  // no canonical form: kept for a Chat upstream
 
     conversion_report report;
-    req = decode_ok(
-        R"({"model":"m","messages":[{"role":"user","content":"x","audio":{"id":"a"}}],)"
-        R"("stream_options":{"include_usage":true,"include_obfuscation":false}})",
-        &report);
+    req = decode_ok(R"({"model":"m","messages":[{"role":"user","content":"x","audio":{"id":"a"}}],)"
+                    R"("stream_options":{"include_usage":true,"include_obfuscation":false}})",
+                    &report);
     CHECK(req.include_usage);
     CHECK(report.header_value() ==
           "messages[0].audio=dropped, stream_options.include_obfuscation=dropped");
@@ -192,11 +191,16 @@ TEST_CASE("openai_chat encode_response: shapes of the answer", "[openai_chat]") 
 
     // Finish reasons per the table of usage.hpp.
     const std::pair<finish_reason, const char*> table[] = {
-        {finish_reason::stop, "stop"},           {finish_reason::stop_sequence, "stop"},
-        {finish_reason::length, "length"},       {finish_reason::tool_use, "tool_calls"},
-        {finish_reason::content_filter, "content_filter"}, {finish_reason::refusal, "stop"},
-        {finish_reason::pause_turn, "stop"},     {finish_reason::context_window, "length"},
-        {finish_reason::error, "stop"},          {finish_reason::none, "stop"}};
+        {finish_reason::stop, "stop"},
+        {finish_reason::stop_sequence, "stop"},
+        {finish_reason::length, "length"},
+        {finish_reason::tool_use, "tool_calls"},
+        {finish_reason::content_filter, "content_filter"},
+        {finish_reason::refusal, "stop"},
+        {finish_reason::pause_turn, "stop"},
+        {finish_reason::context_window, "length"},
+        {finish_reason::error, "stop"},
+        {finish_reason::none, "stop"}};
     for (const auto& [reason, wire] : table) {
         response r;
         r.id = "chatcmpl-abc";
@@ -255,7 +259,8 @@ TEST_CASE("openai_chat stream encoder: grammar corner cases", "[openai_chat][str
     const std::string p(chunk_prefix);
     const std::string role = p +
                              R"("choices":[{"index":0,"delta":{"role":"assistant","content":"",)"
-                             R"("refusal":null},"logprobs":null,"finish_reason":null}]})" "\n\n";
+                             R"("refusal":null},"logprobs":null,"finish_reason":null}]})"
+                             "\n\n";
 
     SECTION("an error before anything else: only the error, no [DONE]") {
         const auto out = encode_events(
@@ -273,7 +278,8 @@ TEST_CASE("openai_chat stream encoder: grammar corner cases", "[openai_chat][str
             false);
         CHECK(out.sse == role + p +
                              R"("choices":[{"index":0,"delta":{},"logprobs":null,)"
-                             R"("finish_reason":"length"}]})" "\n\ndata: [DONE]\n\n");
+                             R"("finish_reason":"length"}]})"
+                             "\n\ndata: [DONE]\n\n");
     }
     SECTION("usage in a later message_delta than the finish; thinking in `thinking`") {
         const auto out = encode_events(
@@ -288,18 +294,21 @@ TEST_CASE("openai_chat stream encoder: grammar corner cases", "[openai_chat][str
             true, ingress::reasoning_field::thinking);
         const std::string null_usage = R"(,"usage":null})";
         CHECK(out.sse ==
-              p + R"("choices":[{"index":0,"delta":{"role":"assistant","content":"",)"
-                  R"("refusal":null},"logprobs":null,"finish_reason":null}])" + null_usage +
-                  "\n\n" + p +
+              p +
+                  R"("choices":[{"index":0,"delta":{"role":"assistant","content":"",)"
+                  R"("refusal":null},"logprobs":null,"finish_reason":null}])" +
+                  null_usage + "\n\n" + p +
                   R"("choices":[{"index":0,"delta":{"thinking":"hm"},"logprobs":null,)"
-                  R"("finish_reason":null}])" + null_usage + "\n\n" + p +
+                  R"("finish_reason":null}])" +
+                  null_usage + "\n\n" + p +
                   R"("choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}])" +
                   null_usage + "\n\n" + p +
                   R"("choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,)"
                   R"("total_tokens":5,"prompt_tokens_details":{"cached_tokens":0,)"
                   R"("audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,)"
                   R"("audio_tokens":0,"accepted_prediction_tokens":0,)"
-                  R"("rejected_prediction_tokens":0}}})" "\n\ndata: [DONE]\n\n");
+                  R"("rejected_prediction_tokens":0}}})"
+                  "\n\ndata: [DONE]\n\n");
     }
     SECTION("reasoning hidden, a message_stop without finish still ends properly") {
         const auto out = encode_events(
@@ -310,7 +319,8 @@ TEST_CASE("openai_chat stream encoder: grammar corner cases", "[openai_chat][str
             false, ingress::reasoning_field::reasoning_content, false);
         CHECK(out.sse == role + p +
                              R"("choices":[{"index":0,"delta":{},"logprobs":null,)"
-                             R"("finish_reason":"stop"}]})" "\n\ndata: [DONE]\n\n");
+                             R"("finish_reason":"stop"}]})"
+                             "\n\ndata: [DONE]\n\n");
     }
     SECTION("an error after content: no finish chunk, no [DONE]; later events are ignored") {
         const auto out = encode_events(
@@ -322,8 +332,10 @@ TEST_CASE("openai_chat stream encoder: grammar corner cases", "[openai_chat][str
             false);
         CHECK(out.sse == role + p +
                              R"("choices":[{"index":0,"delta":{"refusal":"no"},"logprobs":null,)"
-                             R"("finish_reason":null}]})" "\n\n"
+                             R"("finish_reason":null}]})"
+                             "\n\n"
                              R"(data: {"error":{"message":"boom","type":"api_error",)"
-                             R"("param":null,"code":null}})" "\n\n");
+                             R"("param":null,"code":null}})"
+                             "\n\n");
     }
 }

@@ -34,16 +34,26 @@ std::size_t pick(rng_t& rng, std::size_t n) {
 
 json::value random_value(rng_t& rng) {
     switch (pick(rng, 10)) {
-        case 0: return nullptr;
-        case 1: return true;
-        case 2: return -1;
-        case 3: return 1e300;
-        case 4: return "";
-        case 5: return "x";
-        case 6: return json::array{1, "a", nullptr};
-        case 7: return json::object{{"type", "text"}};
-        case 8: return json::string(std::string(70000, 'z'));  // a huge field
-        default: return 18446744073709551615ULL;
+        case 0:
+            return nullptr;
+        case 1:
+            return true;
+        case 2:
+            return -1;
+        case 3:
+            return 1e300;
+        case 4:
+            return "";
+        case 5:
+            return "x";
+        case 6:
+            return json::array{1, "a", nullptr};
+        case 7:
+            return json::object{{"type", "text"}};
+        case 8:
+            return json::string(std::string(70000, 'z'));  // a huge field
+        default:
+            return 18446744073709551615ULL;
     }
 }
 
@@ -63,7 +73,9 @@ std::string mutate_json(std::string_view text, rng_t& rng) {
     collect(doc, nodes);
     json::value* target = nodes[pick(rng, nodes.size())];
     switch (pick(rng, 3)) {
-        case 0: *target = random_value(rng); break;
+        case 0:
+            *target = random_value(rng);
+            break;
         case 1:
             if (target->is_object() && !target->as_object().empty()) {
                 auto& o = target->as_object();
@@ -88,19 +100,23 @@ std::string mutate_json(std::string_view text, rng_t& rng) {
 std::string mutate_bytes(std::string s, rng_t& rng) {
     if (s.empty()) return s;
     switch (pick(rng, 4)) {
-        case 0: s[pick(rng, s.size())] = static_cast<char>(pick(rng, 256)); break;
+        case 0:
+            s[pick(rng, s.size())] = static_cast<char>(pick(rng, 256));
+            break;
         case 1: {
             const std::size_t at = pick(rng, s.size());
             s.erase(at, pick(rng, 64));
             break;
         }
         case 2: {
-            static constexpr std::string_view tokens[] = {"{", "}", "[", "]", "\"", ",", ":",
-                                                          "null", "\n", "\r\n\r\n", "data: "};
+            static constexpr std::string_view tokens[] = {
+                "{", "}", "[", "]", "\"", ",", ":", "null", "\n", "\r\n\r\n", "data: "};
             s.insert(pick(rng, s.size()), tokens[pick(rng, std::size(tokens))]);
             break;
         }
-        default: s.resize(pick(rng, s.size())); break;
+        default:
+            s.resize(pick(rng, s.size()));
+            break;
     }
     return s;
 }
@@ -230,9 +246,9 @@ TEST_CASE("openai_chat fuzz: request decoder", "[openai_chat][fuzz]") {
     CHECK(decoded > 100);  // the mutations also reach the deeper parts of the decoder
 
     conversion_report report;
-    CHECK_FALSE(chat::decode_request(R"({"model":"m","messages":)" + deep_nesting(100000) + "}",
-                                     report)
-                    .has_value());
+    CHECK_FALSE(
+        chat::decode_request(R"({"model":"m","messages":)" + deep_nesting(100000) + "}", report)
+            .has_value());
     CHECK_FALSE(report.error_message.empty());
 }
 
@@ -303,8 +319,9 @@ TEST_CASE("openai_chat fuzz: stream decoder", "[openai_chat][fuzz][stream]") {
         check_stream(bytes, rng, 64 * 1024);
     }
     // Huge events: refused at the limit, so memory stays bounded by it.
-    const std::string huge = "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" +
-                             std::string(200000, 'a') + "\"}}]}\n\n";
+    const std::string huge =
+        "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" +
+        std::string(200000, 'a') + "\"}}]}\n\n";
     check_stream(huge, rng, 64 * 1024);
     {
         auto decoder = chat::make_stream_decoder({nullptr, 64 * 1024});
@@ -336,8 +353,8 @@ TEST_CASE("openai_chat fuzz: stream encoder on random grammatical sequences",
         bool failed = false;
         for (std::uint32_t b = 0; b < blocks && !failed; ++b) {
             content_block block;
-            const block_kind kinds[] = {block_kind::text, block_kind::thinking,
-                                        block_kind::refusal, block_kind::tool_use};
+            const block_kind kinds[] = {block_kind::text, block_kind::thinking, block_kind::refusal,
+                                        block_kind::tool_use};
             block.kind = kinds[pick(rng, 4)];
             block.id = "call_" + std::to_string(b);
             block.name = "f";
@@ -350,7 +367,7 @@ TEST_CASE("openai_chat fuzz: stream encoder on random grammatical sequences",
                 stream_event delta;
                 delta.type = stream_event_type::block_delta;
                 delta.index = b;
-                delta.delta = block.kind == block_kind::tool_use ? delta_type::tool_arguments
+                delta.delta = block.kind == block_kind::tool_use   ? delta_type::tool_arguments
                               : block.kind == block_kind::thinking ? delta_type::thinking
                                                                    : delta_type::text;
                 delta.data = "piece \"\n\\ \x01";

@@ -1,9 +1,9 @@
 // openai_chat on golden files (tests/golden/openai_chat/): recorded upstream streams and bodies
 // → canonical → what a Chat client receives; client requests → canonical → upstream body.
 
+#include "support/golden.hpp"
 #include "formats/openai_chat/codec.hpp"
 #include "gateway/core/canonical_json.hpp"
-#include "support/golden.hpp"
 #include "unit/formats/openai_chat/test_util.hpp"
 
 #include <boost/json/parse.hpp>
@@ -36,7 +36,7 @@ std::string check_stream_case(std::string_view c, bool expect_complete = true) {
         ++runs;
         if (split.jsonl != whole.jsonl || split.finish_ok != whole.finish_ok) {
             FAIL_CHECK("chunking changed the output of " << c << " (" << chunks.size()
-                                                          << " chunks)");
+                                                         << " chunks)");
         }
     });
     CHECK(runs > 2);
@@ -99,7 +99,8 @@ TEST_CASE("openai_chat: recorded 53-fragment tool call", "[openai_chat][golden][
     check_stream_case("final-result-tool-stream");
 }
 
-TEST_CASE("openai_chat: recorded text answer after a tool result", "[openai_chat][golden][stream]") {
+TEST_CASE("openai_chat: recorded text answer after a tool result",
+          "[openai_chat][golden][stream]") {
     check_stream_case("text-after-tool-stream");
 }
 
@@ -142,9 +143,9 @@ TEST_CASE("openai_chat: client requests to canonical and back to an upstream bod
         const char* model;
         bool stream;
     };
-    for (const case_t& c : {case_t{"request-tool-turn", "gpt-4o-mini", true},
-                            case_t{"request-full", "gpt-4.1", true},
-                            case_t{"request-reasoning-model", "o3", false}}) {
+    for (const case_t& c :
+         {case_t{"request-tool-turn", "gpt-4o-mini", true}, case_t{"request-full", "gpt-4.1", true},
+          case_t{"request-reasoning-model", "o3", false}}) {
         INFO(c.name);
         conversion_report report;
         auto req = chat::decode_request(read_golden(dir(c.name) + "client_request.json"), report);

@@ -18,8 +18,7 @@ using gateway::test::openai_chat::decode_stream;
 namespace {
 
 json::value encode_body(const request& req, std::string_view model, conversion_report& report,
-                        bool stream = false,
-                        const upstream::model_capabilities* caps = nullptr) {
+                        bool stream = false, const upstream::model_capabilities* caps = nullptr) {
     upstream::encode_options options;
     options.model = model;
     options.stream = stream;
@@ -95,8 +94,7 @@ request anthropic_request() {
 
 }  // namespace
 
-TEST_CASE("openai_chat encode_request: an Anthropic client to a reasoning model",
-          "[openai_chat]") {
+TEST_CASE("openai_chat encode_request: an Anthropic client to a reasoning model", "[openai_chat]") {
     conversion_report report;
     const json::value body = encode_body(anthropic_request(), "o4-mini", report, true);
     const json::value expected = json::parse(R"({
@@ -219,25 +217,32 @@ TEST_CASE("openai_chat encode_request: what Chat cannot carry is rejected", "[op
 
 TEST_CASE("openai_chat decode_error: statuses and bodies", "[openai_chat]") {
     auto e = chat::decode_error(
-        400, R"({"error":{"message":"Unsupported parameter: 'max_tokens'","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}})");
+        400,
+        R"({"error":{"message":"Unsupported parameter: 'max_tokens'","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}})");
     CHECK(e.status == 400);
     CHECK(e.type == "invalid_request_error");
     CHECK(e.param == "max_tokens");
     CHECK(e.code == "unsupported_parameter");
     CHECK(e.message == "Unsupported parameter: 'max_tokens'");
 
-    e = chat::decode_error(401, R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})");
+    e = chat::decode_error(
+        401,
+        R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})");
     CHECK(e.status == 502);
     CHECK(e.type == "api_error");
     CHECK(e.code == "invalid_api_key");
     CHECK(e.message == "upstream rejected the channel's credentials: Incorrect API key provided");
 
-    e = chat::decode_error(429, R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}})");
+    e = chat::decode_error(
+        429,
+        R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}})");
     CHECK(e.status == 429);
     CHECK(e.type == "rate_limit_error");
     CHECK(e.code == "insufficient_quota");
 
-    e = chat::decode_error(404, R"({"error":{"message":"The model `x` does not exist","type":"invalid_request_error","param":null,"code":"model_not_found"}})");
+    e = chat::decode_error(
+        404,
+        R"({"error":{"message":"The model `x` does not exist","type":"invalid_request_error","param":null,"code":"model_not_found"}})");
     CHECK(e.status == 404);
     CHECK(e.code == "model_not_found");
 
@@ -318,7 +323,8 @@ std::string frame(std::initializer_list<std::string_view> payloads) {
 
 TEST_CASE("openai_chat stream decoder: corner cases", "[openai_chat][stream]") {
     SECTION("truncated before the finish") {
-        const auto d = decode_stream(frame({R"({"id":"c","choices":[{"index":0,"delta":{"content":"Hi"}}]})"}));
+        const auto d = decode_stream(
+            frame({R"({"id":"c","choices":[{"index":0,"delta":{"content":"Hi"}}]})"}));
         CHECK(d.feed_ok);
         CHECK_FALSE(d.finish_ok);
         CHECK(d.ec == errc::stream_truncated);
@@ -346,48 +352,54 @@ TEST_CASE("openai_chat stream decoder: corner cases", "[openai_chat][stream]") {
         CHECK(d.ec == errc::body_too_large);
     }
     SECTION("tool calls without index, usage in every chunk, reasoning then text") {
-        const auto d = decode_stream(frame({
-            R"({"id":"g","model":"gemini","choices":[{"index":0,"delta":{"role":"assistant","reasoning":"hmm"}}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}})",
-            R"({"id":"g","choices":[{"index":0,"delta":{"content":"Calling."}}]})",
-            R"({"id":"g","choices":[{"index":0,"delta":{"tool_calls":[{"id":"c1","type":"function","function":{"name":"a","arguments":"{}"}}]}}]})",
-            R"({"id":"g","choices":[{"index":0,"delta":{"tool_calls":[{"id":"c2","type":"function","function":{"name":"b","arguments":"{\"k\""}}]}}]})",
-            R"({"id":"g","choices":[{"index":0,"delta":{"tool_calls":[{"function":{"arguments":":1}"}}]}}]})",
-            R"({"id":"g","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":5,"completion_tokens":9,"total_tokens":14}})",
-            "[DONE]"}));
+        const auto d = decode_stream(frame(
+            {R"({"id":"g","model":"gemini","choices":[{"index":0,"delta":{"role":"assistant","reasoning":"hmm"}}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}})",
+             R"({"id":"g","choices":[{"index":0,"delta":{"content":"Calling."}}]})",
+             R"({"id":"g","choices":[{"index":0,"delta":{"tool_calls":[{"id":"c1","type":"function","function":{"name":"a","arguments":"{}"}}]}}]})",
+             R"({"id":"g","choices":[{"index":0,"delta":{"tool_calls":[{"id":"c2","type":"function","function":{"name":"b","arguments":"{\"k\""}}]}}]})",
+             R"({"id":"g","choices":[{"index":0,"delta":{"tool_calls":[{"function":{"arguments":":1}"}}]}}]})",
+             R"({"id":"g","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":5,"completion_tokens":9,"total_tokens":14}})",
+             "[DONE]"}));
         CHECK(d.finish_ok);
-        CHECK(d.jsonl ==
-              "{\"type\":\"message_start\",\"id\":\"g\",\"model\":\"gemini\"}\n"
-              "{\"type\":\"block_start\",\"index\":0,\"block\":{\"kind\":\"thinking\"}}\n"
-              "{\"type\":\"block_delta\",\"index\":0,\"delta\":\"thinking\",\"data\":\"hmm\"}\n"
-              "{\"type\":\"block_stop\",\"index\":0}\n"
-              "{\"type\":\"block_start\",\"index\":1,\"block\":{\"kind\":\"text\"}}\n"
-              "{\"type\":\"block_delta\",\"index\":1,\"delta\":\"text\",\"data\":\"Calling.\"}\n"
-              "{\"type\":\"block_stop\",\"index\":1}\n"
-              "{\"type\":\"block_start\",\"index\":2,\"block\":{\"kind\":\"tool_use\",\"id\":\"c1\",\"name\":\"a\"}}\n"
-              "{\"type\":\"block_delta\",\"index\":2,\"delta\":\"tool_arguments\",\"data\":\"{}\"}\n"
-              "{\"type\":\"block_stop\",\"index\":2}\n"
-              "{\"type\":\"block_start\",\"index\":3,\"block\":{\"kind\":\"tool_use\",\"id\":\"c2\",\"name\":\"b\"}}\n"
-              "{\"type\":\"block_delta\",\"index\":3,\"delta\":\"tool_arguments\",\"data\":\"{\\\"k\\\"\"}\n"
-              "{\"type\":\"block_delta\",\"index\":3,\"delta\":\"tool_arguments\",\"data\":\":1}\"}\n"
-              "{\"type\":\"block_stop\",\"index\":3}\n"
-              "{\"type\":\"message_delta\",\"finish\":\"tool_use\",\"usage\":{\"input_tokens\":5,\"output_tokens\":9}}\n"
-              "{\"type\":\"message_stop\"}\n");
+        CHECK(
+            d.jsonl ==
+            "{\"type\":\"message_start\",\"id\":\"g\",\"model\":\"gemini\"}\n"
+            "{\"type\":\"block_start\",\"index\":0,\"block\":{\"kind\":\"thinking\"}}\n"
+            "{\"type\":\"block_delta\",\"index\":0,\"delta\":\"thinking\",\"data\":\"hmm\"}\n"
+            "{\"type\":\"block_stop\",\"index\":0}\n"
+            "{\"type\":\"block_start\",\"index\":1,\"block\":{\"kind\":\"text\"}}\n"
+            "{\"type\":\"block_delta\",\"index\":1,\"delta\":\"text\",\"data\":\"Calling.\"}\n"
+            "{\"type\":\"block_stop\",\"index\":1}\n"
+            "{\"type\":\"block_start\",\"index\":2,\"block\":{\"kind\":\"tool_use\",\"id\":\"c1\","
+            "\"name\":\"a\"}}\n"
+            "{\"type\":\"block_delta\",\"index\":2,\"delta\":\"tool_arguments\",\"data\":\"{}\"}\n"
+            "{\"type\":\"block_stop\",\"index\":2}\n"
+            "{\"type\":\"block_start\",\"index\":3,\"block\":{\"kind\":\"tool_use\",\"id\":\"c2\","
+            "\"name\":\"b\"}}\n"
+            "{\"type\":\"block_delta\",\"index\":3,\"delta\":\"tool_arguments\",\"data\":\"{"
+            "\\\"k\\\"\"}\n"
+            "{\"type\":\"block_delta\",\"index\":3,\"delta\":\"tool_arguments\",\"data\":\":1}\"}\n"
+            "{\"type\":\"block_stop\",\"index\":3}\n"
+            "{\"type\":\"message_delta\",\"finish\":\"tool_use\",\"usage\":{\"input_tokens\":5,"
+            "\"output_tokens\":9}}\n"
+            "{\"type\":\"message_stop\"}\n");
     }
     SECTION("a tool call index going back is malformed") {
-        const auto d = decode_stream(frame({
-            R"({"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"a","function":{"name":"a","arguments":""}}]}}]})",
-            R"({"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"b","function":{"name":"b","arguments":""}}]}}]})",
-            R"({"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}}]})"}));
+        const auto d = decode_stream(frame(
+            {R"({"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"a","function":{"name":"a","arguments":""}}]}}]})",
+             R"({"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"b","function":{"name":"b","arguments":""}}]}}]})",
+             R"({"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}}]})"}));
         CHECK_FALSE(d.feed_ok);
         CHECK(d.ec == errc::bad_upstream_response);
     }
     SECTION("content after the finish is malformed; bytes after [DONE] are ignored") {
-        auto d = decode_stream(frame({
-            R"({"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})",
-            R"({"id":"c","choices":[{"index":0,"delta":{"content":"late"}}]})"}));
+        auto d = decode_stream(
+            frame({R"({"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})",
+                   R"({"id":"c","choices":[{"index":0,"delta":{"content":"late"}}]})"}));
         CHECK(d.ec == errc::bad_upstream_response);
-        d = decode_stream(frame({R"({"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})",
-                                 "[DONE]", "garbage"}));
+        d = decode_stream(
+            frame({R"({"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})",
+                   "[DONE]", "garbage"}));
         CHECK(d.feed_ok);
         CHECK(d.finish_ok);
     }
@@ -396,9 +408,9 @@ TEST_CASE("openai_chat stream decoder: corner cases", "[openai_chat][stream]") {
         CHECK(d.ec == errc::bad_upstream_response);
     }
     SECTION("other choices than 0 are ignored") {
-        const auto d = decode_stream(frame({
-            R"({"id":"c","choices":[{"index":1,"delta":{"content":"B"}},{"index":0,"delta":{"content":"A"}}]})",
-            R"({"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})", "[DONE]"}));
+        const auto d = decode_stream(frame(
+            {R"({"id":"c","choices":[{"index":1,"delta":{"content":"B"}},{"index":0,"delta":{"content":"A"}}]})",
+             R"({"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})", "[DONE]"}));
         CHECK(d.finish_ok);
         CHECK(d.jsonl.find("\"B\"") == std::string::npos);
         CHECK(d.jsonl.find("\"A\"") != std::string::npos);
