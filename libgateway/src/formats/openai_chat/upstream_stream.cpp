@@ -1,0 +1,364 @@
+// Upstream side: a Chat Completions SSE stream → canonical events.
+//
+// The wire (openai-chat/*.sse; OpenAPI CreateChatCompletionStreamResponse): `data: <chunk>`
+// frames, no `event:` lines, `data: [DONE]` at the end. The first chunk carries
+// `delta.role`; text arrives as `delta.content`, refusals as `delta.refusal`, reasoning of
+// compatible servers as `delta.reasoning_content` (DeepSeek, xAI) or `delta.reasoning`
+// (OpenRouter). Tool calls are fragments keyed by `tool_calls[].index`: the first fragment of
+// a call has `id`, `type`, `function.name` and usually `arguments:""`, later ones only
+// `function.arguments` pieces. A chunk with `finish_reason` ends the choice; with
+// `stream_options.include_usage` a last chunk with `choices:[]` carries `usage`.
+//
+// Canonical mapping: each run of one kind is a block (thinking, text, refusal, one per tool
+// call); a change of kind closes the open block. `finish_reason` → message_delta (finish);
+// the usage chunk → message_delta (usage); `[DONE]` → message_stop. An `{"error":...}` payload
+// → error event.
+//
+// Steady state allocates nothing per event: the SSE parser reuses its buffers, each chunk is
+// parsed by one reused boost::json::parser into a monotonic arena that is released per event
+// (16 KiB inline; bigger chunks spill to the heap until the next release), delta texts are
+// views into the parsed chunk, and the block handed to block_start is a reused member.
+
+#include "formats/json_util.hpp"
+#include "formats/openai_chat/codec.hpp"
+#include "formats/openai_chat/common.hpp"
+#include "gateway/stream/sse_parser.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parser.hpp>
+
+#include <array>
+
+namespace gateway::formats::openai_chat {
+
+namespace json = boost::json;
+
+namespace {
+
+class chat_stream_decoder final : public upstream::stream_decoder {
+  public:
+    explicit chat_stream_decoder(const upstream::stream_decoder_options& options)
+        : sse_(options.max_event_bytes), arena_(arena_buffer_.data(), arena_buffer_.size()) {}
+
+    result<void> feed(std::string_view bytes, event_sink& sink) override {
+        if (failed_) return failure_;
+        if (done_) return {};  // bytes after [DONE] or an error event: nothing can follow
+        sink_ = &sink;
+        auto fed = sse_.feed(bytes, [this](const stream::sse_event& e) { on_sse(e); });
+        sink_ = nullptr;
+        if (!fed && !failed_) {
+            return fail(fed.error(), "an SSE event of the upstream exceeds the size limit");
+        }
+        if (failed_) return failure_;
+        return {};
+    }
+
+    result<void> finish(event_sink& sink) override {
+        sse_.finish();
+        if (failed_) return failure_;
+        if (done_) return {};
+        if (finish_seen_) {
+            // No [DONE], but the choice was finished: the answer is complete (some compatible
+            // servers close the connection right after the last chunk).
+            sink_ = &sink;
+            end_message();
+            sink_ = nullptr;
+            return {};
+        }
+        return fail(errc::stream_truncated,
+                    started_ ? "the upstream stream ended before its finish_reason"
+                             : "the upstream stream ended before its first chunk");
+    }
+
+    std::string_view error_detail() const noexcept override { return detail_; }
+
+  private:
+    result<void> fail(error_code ec, std::string_view why) {
+        failed_ = true;
+        failure_ = ec;
+        detail_ = why;
+        return ec;
+    }
+
+    void fail_event(std::string_view why) {
+        if (!failed_) fail(errc::bad_upstream_response, why);
+    }
+
+    void emit(const stream_event& e) { sink_->on_event(e); }
+
+    void on_sse(const stream::sse_event& e) {
+        if (failed_ || done_) return;
+        std::string_view data = e.data;
+        if (data.empty()) return;
+        if (data == "[DONE]") {
+            if (!started_) return fail_event("the upstream sent [DONE] before any chunk");
+            end_message();
+            return;
+        }
+        arena_.release();
+        json_.reset(json::storage_ptr(&arena_));
+        error_code ec;
+        json_.write(data.data(), data.size(), ec);
+        if (ec) return fail_event("an upstream chunk is not valid JSON");
+        const json::value chunk = json_.release();
+        const json::object* o = chunk.if_object();
+        if (o == nullptr) return fail_event("an upstream chunk is not a JSON object");
+        on_chunk(*o);
+    }
+
+    void on_chunk(const json::object& o) {
+        if (const json::object* err = get_object(o, "error")) return on_error(*err);
+        if (!started_) {
+            started_ = true;
+            stream_event start;
+            start.type = stream_event_type::message_start;
+            start.id = get_string(o, "id");
+            start.model = get_string(o, "model");
+            emit(start);
+        }
+        // Usage first: a chunk with both a finish_reason and usage (some compatible servers)
+        // gives one message_delta with both.
+        if (const json::value* u = o.if_contains("usage"); u != nullptr && !u->is_null()) {
+            if (!u->is_object() || !detail::parse_usage(u->get_object(), usage_)) {
+                return fail_event("malformed usage in an upstream chunk");
+            }
+            usage_pending_ = true;
+        }
+        if (const json::value* choices = o.if_contains("choices");
+            choices != nullptr && !choices->is_null()) {
+            const json::array* a = choices->if_array();
+            if (a == nullptr) return fail_event("choices is not an array");
+            for (const json::value& c : *a) {
+                const json::object* choice = c.if_object();
+                if (choice == nullptr) return fail_event("a choice is not an object");
+                // Only the first choice is converted (the gateway asks for n=1).
+                if (get_int(*choice, "index").value_or(0) != 0) continue;
+                if (!on_choice(*choice)) return;
+            }
+        }
+        // Before the finish the blocks may still be open: the usage waits for it.
+        if (usage_pending_ && finish_seen_) emit_message_delta();
+    }
+
+    // A string member of a delta: absent or null is empty; another type is malformed.
+    bool delta_string(const json::object& delta, std::string_view key, std::string_view& out) {
+        out = {};
+        const json::value* v = delta.if_contains(key);
+        if (v == nullptr || v->is_null()) return true;
+        if (!v->is_string()) {
+            fail_event("a delta member is not a string");
+            return false;
+        }
+        out = v->get_string();
+        return true;
+    }
+
+    bool content_allowed() {
+        if (!finish_seen_) return true;
+        fail_event("the upstream sent content after finish_reason");
+        return false;
+    }
+
+    bool on_choice(const json::object& choice) {
+        if (const json::object* delta = get_object(choice, "delta")) {
+            std::string_view text;
+            if (!delta_string(*delta, "reasoning_content", text)) return false;
+            // `reasoning` duplicates `reasoning_content` on some servers: one of them counts.
+            if (text.empty() && !delta_string(*delta, "reasoning", text)) return false;
+            if (!text.empty()) {
+                if (!content_allowed()) return false;
+                open_block(block_kind::thinking);
+                emit_delta(delta_type::thinking, text);
+            }
+            if (!delta_string(*delta, "content", text)) return false;
+            if (!text.empty()) {
+                if (!content_allowed()) return false;
+                open_block(block_kind::text);
+                emit_delta(delta_type::text, text);
+            }
+            if (!delta_string(*delta, "refusal", text)) return false;
+            if (!text.empty()) {
+                if (!content_allowed()) return false;
+                refusal_seen_ = true;
+                open_block(block_kind::refusal);
+                emit_delta(delta_type::text, text);
+            }
+            if (const json::value* calls = delta->if_contains("tool_calls");
+                calls != nullptr && !calls->is_null()) {
+                const json::array* a = calls->if_array();
+                if (a == nullptr) {
+                    fail_event("delta.tool_calls is not an array");
+                    return false;
+                }
+                for (const json::value& call : *a) {
+                    if (!on_tool_call(call)) return false;
+                }
+            }
+        }
+        std::string_view finish;
+        if (!delta_string(choice, "finish_reason", finish)) return false;
+        if (!finish.empty() && !finish_seen_) {
+            close_block();
+            finish_seen_ = true;
+            finish_ = detail::finish_from_wire(finish, refusal_seen_);
+            emit_message_delta();
+        }
+        return true;
+    }
+
+    bool on_tool_call(const json::value& v) {
+        const json::object* call = v.if_object();
+        if (call == nullptr) {
+            fail_event("a tool call fragment is not an object");
+            return false;
+        }
+        if (!content_allowed()) return false;
+        std::string_view id;
+        if (!delta_string(*call, "id", id)) return false;
+        const json::object* fn = get_object(*call, "function");
+        std::string_view name;
+        std::string_view args;
+        if (fn != nullptr &&
+            (!delta_string(*fn, "name", name) || !delta_string(*fn, "arguments", args))) {
+            return false;
+        }
+        std::int64_t index = 0;
+        if (const auto i = get_int(*call, "index")) {
+            index = *i;
+        } else if (call->contains("index")) {
+            fail_event("tool_calls[].index is not an integer");
+            return false;
+        } else {
+            // Servers that omit `index` (Gemini's compatibility layer): a fragment with an id
+            // starts the next call, one without continues the open call.
+            const bool continues = open_ && open_kind_ == block_kind::tool_use && id.empty();
+            index = continues ? tool_index_ : tool_index_ + (tools_seen_ ? 1 : 0);
+        }
+        const bool same_call = open_ && open_kind_ == block_kind::tool_use && index == tool_index_;
+        if (!same_call) {
+            // Blocks are sequential: a call cannot be reopened once another block started.
+            if (tools_seen_ && index <= tool_index_) {
+                fail_event("a tool call fragment returned to an earlier tool call");
+                return false;
+            }
+            tools_seen_ = true;
+            tool_index_ = index;
+            close_block();
+            block_.kind = block_kind::tool_use;
+            block_.id.assign(id);
+            block_.name.assign(name);
+            start_block();
+        }
+        if (!args.empty()) emit_delta(delta_type::tool_arguments, args);
+        return true;
+    }
+
+    void open_block(block_kind kind) {
+        if (open_ && open_kind_ == kind) return;
+        close_block();
+        block_.kind = kind;
+        block_.id.clear();
+        block_.name.clear();
+        start_block();
+    }
+
+    void start_block() {
+        open_ = true;
+        open_kind_ = block_.kind;
+        stream_event e;
+        e.type = stream_event_type::block_start;
+        e.index = next_index_;
+        e.block = &block_;
+        emit(e);
+    }
+
+    void close_block() {
+        if (!open_) return;
+        open_ = false;
+        stream_event e;
+        e.type = stream_event_type::block_stop;
+        e.index = next_index_++;
+        emit(e);
+    }
+
+    void emit_delta(delta_type type, std::string_view data) {
+        stream_event e;
+        e.type = stream_event_type::block_delta;
+        e.index = next_index_;
+        e.delta = type;
+        e.data = data;
+        emit(e);
+    }
+
+    void emit_message_delta() {
+        stream_event e;
+        e.type = stream_event_type::message_delta;
+        e.finish = finish_;
+        if (usage_pending_) e.tokens = &usage_;
+        usage_pending_ = false;
+        emit(e);
+    }
+
+    void end_message() {
+        close_block();
+        if (usage_pending_) emit_message_delta();
+        stream_event e;
+        e.type = stream_event_type::message_stop;
+        emit(e);
+        done_ = true;
+    }
+
+    void on_error(const json::object& err) {
+        upstream_error error;
+        detail::read_error_object(err, error);
+        // The HTTP status was 200 already; the one given here tells the client what kind of
+        // failure it was.
+        if (error.type == "invalid_request_error") {
+            error.status = 400;
+        } else if (error.type == "rate_limit_error" || error.type == "insufficient_quota" ||
+                   error.code == "rate_limit_exceeded") {
+            error.status = 429;
+        } else {
+            error.status = 502;
+            if (error.type.empty()) error.type = "api_error";
+        }
+        if (error.message.empty()) error.message = "the upstream reported an error mid-stream";
+        stream_event e;
+        e.type = stream_event_type::error;
+        e.error = &error;
+        emit(e);
+        done_ = true;
+    }
+
+    stream::sse_parser sse_;
+    std::array<unsigned char, 16 * 1024> arena_buffer_{};
+    json::monotonic_resource arena_;
+    json::parser json_;
+    event_sink* sink_ = nullptr;
+
+    content_block block_;  // handed to block_start; strings keep their capacity
+    usage usage_;
+    finish_reason finish_ = finish_reason::none;
+    std::uint32_t next_index_ = 0;  // index of the open block, or of the next one
+    block_kind open_kind_ = block_kind::text;
+    std::int64_t tool_index_ = 0;  // Chat index of the latest tool call
+    bool open_ = false;
+    bool tools_seen_ = false;
+    bool started_ = false;
+    bool finish_seen_ = false;
+    bool usage_pending_ = false;
+    bool refusal_seen_ = false;
+    bool done_ = false;
+    bool failed_ = false;
+    error_code failure_;
+    std::string detail_;
+};
+
+}  // namespace
+
+std::unique_ptr<upstream::stream_decoder> make_stream_decoder(
+    const upstream::stream_decoder_options& options) {
+    return std::make_unique<chat_stream_decoder>(options);
+}
+
+}  // namespace gateway::formats::openai_chat
