@@ -154,6 +154,56 @@ void append_json_number(std::string& out, double v) {
     out.append(buf, r.ptr);
 }
 
-void append_json_value(std::string& out, const json::value& v) { out += json::serialize(v); }
+void append_json_value(std::string& out, const json::value& v) {
+    // Written by hand rather than with json::serialize, whose doubles come out as `2.1E0`:
+    // valid JSON, but not the text a model or a client wrote, and tool arguments and structured
+    // output are compared as text by clients. Nesting is bounded by the parser's depth limit.
+    switch (v.kind()) {
+        case json::kind::null:
+            out += "null";
+            break;
+        case json::kind::bool_:
+            out += v.get_bool() ? "true" : "false";
+            break;
+        case json::kind::int64:
+            append_json_int(out, v.get_int64());
+            break;
+        case json::kind::uint64: {
+            char buf[24];
+            const auto r = std::to_chars(buf, buf + sizeof buf, v.get_uint64());
+            out.append(buf, r.ptr);
+            break;
+        }
+        case json::kind::double_:
+            append_json_number(out, v.get_double());
+            break;
+        case json::kind::string:
+            append_json_string(out, v.get_string());
+            break;
+        case json::kind::array: {
+            out += '[';
+            bool first = true;
+            for (const json::value& item : v.get_array()) {
+                if (!first) out += ',';
+                first = false;
+                append_json_value(out, item);
+            }
+            out += ']';
+            break;
+        }
+        case json::kind::object: {
+            out += '{';
+            bool first = true;
+            for (const auto& member : v.get_object()) {
+                if (!first) out += ',';
+                first = false;
+                append_json_key(out, member.key());
+                append_json_value(out, member.value());
+            }
+            out += '}';
+            break;
+        }
+    }
+}
 
 }  // namespace gateway::formats

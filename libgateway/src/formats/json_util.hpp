@@ -39,7 +39,8 @@ void append_json_key(std::string& out, std::string_view key);
 /// Appends an integer / a number in the shortest form that reads back the same.
 void append_json_int(std::string& out, std::int64_t v);
 void append_json_number(std::string& out, double v);
-/// Appends a value serialized by Boost.JSON.
+/// Appends a value as compact JSON, numbers in their shortest form (`2.1`, never `2.1E0`), as
+/// JavaScript's JSON.stringify writes them.
 void append_json_value(std::string& out, const boost::json::value& v);
 
 }  // namespace gateway::formats

@@ -260,11 +260,6 @@ class client_stream_encoder final : public ingress::stream_encoder {
         }
         out_ += R"(,"stop_details":null},"usage":{)";
         append_usage_members(out_, usage_);
-        if (usage_.reasoning_tokens > 0) {
-            out_ += R"(,"output_tokens_details":{"thinking_tokens":)";
-            append_json_int(out_, usage_.reasoning_tokens);
-            out_ += '}';
-        }
         out_ += "}}";
         end();
         out_ += "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";

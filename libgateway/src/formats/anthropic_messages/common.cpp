@@ -79,6 +79,13 @@ void append_usage_members(std::string& out, const usage& u) {
     out += ',';
     append_json_key(out, "output_tokens");
     append_json_int(out, u.output_tokens);
+    if (u.reasoning_tokens > 0) {
+        // As newer models report it (read_usage): without it a client could not tell how much
+        // of the output was thinking.
+        out += R"(,"output_tokens_details":{"thinking_tokens":)";
+        append_json_int(out, u.reasoning_tokens);
+        out += '}';
+    }
 }
 
 std::string_view error_type_for(const upstream_error& error) noexcept {

@@ -710,8 +710,11 @@ result<response> decode_response(std::string_view body, const request* original,
             b.signature_origin = reasoning_origin::anthropic;
         } else if (type == "tool_use") {
             const json::value* input = o->if_contains("input");
-            const std::string arguments =
-                input != nullptr && input->is_object() ? json::serialize(*input) : "{}";
+            std::string arguments = "{}";
+            if (input != nullptr && input->is_object()) {
+                arguments.clear();
+                append_json_value(arguments, *input);
+            }
             const std::string_view name = get_string(*o, "name");
             if (emulated && name == json_tool_name) {
                 b = content_block::make_text(arguments);  // structured output: the JSON text

@@ -212,7 +212,8 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
                 // The API starts with `input: {}` and streams the JSON; should a start ever
                 // carry the input itself, it is the arguments.
                 if (const json::object* in = get_object(*cb, "input"); in && !in->empty()) {
-                    scratch_ = json::serialize(*in);
+                    scratch_.clear();
+                    append_json_value(scratch_, json::value(*in));
                     initial = scratch_;
                     initial_delta = delta_type::tool_arguments;
                     saw_arguments_ = true;
