@@ -42,11 +42,15 @@ namespace json = boost::json;
 struct channel_type {
     std::string_view id;
     bool needs_base_url;
+    /// The wire formats `settings.upstream_format` may choose (the first is the default).
+    std::array<std::string_view, 2> formats;
 };
 
 constexpr std::array known_channel_types{
-    channel_type{"mock", false},
-    channel_type{"openai", true},
+    channel_type{"mock", false, {}},
+    channel_type{"openai", true, {"openai_chat", "openai_responses"}},
+    channel_type{"anthropic", true, {"anthropic_messages", {}}},
+    channel_type{"gemini", true, {"gemini", {}}},
 };
 
 constexpr std::array<std::string_view, 4> log_levels{"debug", "info", "warn", "error"};
@@ -315,6 +319,38 @@ std::string checked_base_url(const std::string& text, const std::string& path) {
     return out;
 }
 
+void read_channel_settings(const json::value& settings, const std::string& path,
+                           const channel_type& type) {
+    const object_reader r(settings, path,
+                          {"upstream_format", "default_max_tokens", "params", "reasoning_model"});
+    if (auto format = r.string("upstream_format")) {
+        if (std::find(type.formats.begin(), type.formats.end(), *format) == type.formats.end() ||
+            format->empty()) {
+            std::string allowed;
+            for (std::string_view f : type.formats) {
+                if (f.empty()) continue;
+                if (!allowed.empty()) allowed += ", ";
+                allowed += f;
+            }
+            fail(fmt::format("{} must be one of: {} (for type \"{}\")",
+                             key_name(r.path("upstream_format")),
+                             allowed.empty() ? "(none)" : allowed, type.id));
+        }
+    }
+    (void)r.integer("default_max_tokens", 1, 1'000'000);
+    (void)r.boolean("reasoning_model");
+    if (auto params = r.string_map("params")) {
+        constexpr std::array<std::string_view, 4> actions{"pass", "drop", "emulate", "reject"};
+        for (const auto& [param, action] : *params) {
+            if (std::find(actions.begin(), actions.end(), action) == actions.end()) {
+                fail(fmt::format("{} must be one of: {}",
+                                 key_name(member_path(r.path("params"), param)),
+                                 join(actions, " or ")));
+            }
+        }
+    }
+}
+
 gateway::storage::channel_record read_channel(const json::value& value, const std::string& path) {
     const object_reader r(value, path,
                           {"name", "type", "base_url", "key", "keys", "models", "model_mapping",
@@ -350,6 +386,7 @@ gateway::storage::channel_record read_channel(const json::value& value, const st
     }
     if (auto v = r.boolean("enabled")) c.enabled = *v;
     if (const json::object* settings = r.object("settings")) {
+        read_channel_settings(*r.find("settings"), r.path("settings"), *type);
         c.settings_json = json::serialize(*settings);
     }
     return c;

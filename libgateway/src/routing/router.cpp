@@ -1,5 +1,7 @@
 #include "gateway/routing/router.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <algorithm>
 #include <random>
 
@@ -15,6 +17,45 @@ std::string_view channel::upstream_model(std::string_view requested) const noexc
     return it == model_mapping.end() ? requested : std::string_view{it->second};
 }
 
+namespace {
+
+// Settings were validated when the configuration was read; anything odd here is ignored.
+void read_settings(channel& c) {
+    if (c.settings_json.empty()) return;
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(c.settings_json, ec);
+    if (ec || !v.is_object()) return;
+    const boost::json::object& o = v.get_object();
+    if (const auto* f = o.if_contains("upstream_format"); f != nullptr && f->is_string()) {
+        c.upstream_format = f->get_string();
+    }
+    if (const auto* m = o.if_contains("default_max_tokens"); m != nullptr && m->is_int64()) {
+        c.default_max_tokens = m->get_int64();
+    }
+    if (const auto* r = o.if_contains("reasoning_model"); r != nullptr && r->is_bool()) {
+        c.reasoning_model = r->get_bool();
+    }
+    if (const auto* p = o.if_contains("params"); p != nullptr && p->is_object()) {
+        for (const auto& kv : p->get_object()) {
+            if (!kv.value().is_string()) continue;
+            const std::string_view action = kv.value().get_string();
+            param_action a = param_action::pass;
+            if (action == "drop") {
+                a = param_action::drop;
+            } else if (action == "emulate") {
+                a = param_action::emulate;
+            } else if (action == "reject") {
+                a = param_action::reject;
+            } else if (action != "pass") {
+                continue;
+            }
+            c.param_overrides.emplace_back(std::string(kv.key()), a);
+        }
+    }
+}
+
+}  // namespace
+
 router::router(const std::vector<storage::channel_record>& records) {
     for (const auto& r : records) {
         if (!r.enabled) continue;
@@ -29,6 +70,7 @@ router::router(const std::vector<storage::channel_record>& records) {
         c->priority = r.priority;
         c->weight = std::max(1, r.weight);
         c->settings_json = r.settings_json;
+        read_settings(*c);
         for (const auto& m : c->models) by_model_[m].push_back(c.get());
         channels_.push_back(std::move(c));
     }

@@ -1,9 +1,12 @@
 #include "gateway/server/relay_service.hpp"
 
+#include "formats/json_util.hpp"
 #include "gateway/core/api_format.hpp"
 #include "gateway/core/log.hpp"
+#include "gateway/ingress/codec.hpp"
 #include "gateway/stream/sse_parser.hpp"
 #include "gateway/stream/sse_writer.hpp"
+#include "gateway/upstream/codec.hpp"
 #include "providers/mock/mock.hpp"
 
 #include <fmt/format.h>
@@ -13,6 +16,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <array>
 #include <chrono>
 #include <ctime>
 
@@ -35,45 +39,115 @@ std::int64_t ms_between(std::chrono::steady_clock::time_point a,
     return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
 }
 
-/// `base_url` + the API path, accepting base URLs given with or without the `/v1` suffix.
-std::string upstream_url(std::string_view base_url, std::string_view path_after_v1) {
-    while (!base_url.empty() && base_url.back() == '/') base_url.remove_suffix(1);
-    if (base_url.ends_with("/v1")) return fmt::format("{}{}", base_url, path_after_v1);
-    return fmt::format("{}/v1{}", base_url, path_after_v1);
-}
-
-struct usage_counts {
-    std::int64_t prompt = 0;
-    std::int64_t completion = 0;
-    bool known = false;
+/// How gatewayd reaches each channel type: the wire format it speaks by default, the API version
+/// prefix of its paths and how the key is presented. (Issue 4 turns this into provider adapters.)
+struct channel_wire {
+    std::string_view type;
+    upstream::upstream_format format;
+    std::string_view version_prefix;
+    enum class key_style : std::uint8_t { bearer, x_api_key, x_goog_api_key } key;
 };
 
-void read_chat_usage(const json::value& usage, usage_counts& out) {
-    const auto* obj = usage.if_object();
-    if (obj == nullptr) return;
-    auto number = [&](const char* key) -> std::int64_t {
-        const auto* v = obj->if_contains(key);
-        if (v == nullptr) return 0;
-        if (v->is_int64()) return v->get_int64();
-        if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-        return 0;
-    };
-    out.prompt = number("prompt_tokens");
-    out.completion = number("completion_tokens");
-    out.known = true;
+constexpr std::array channel_wires{
+    channel_wire{"openai", upstream::upstream_format::openai_chat, "/v1",
+                 channel_wire::key_style::bearer},
+    channel_wire{"anthropic", upstream::upstream_format::anthropic_messages, "/v1",
+                 channel_wire::key_style::x_api_key},
+    channel_wire{"gemini", upstream::upstream_format::gemini, "/v1beta",
+                 channel_wire::key_style::x_goog_api_key},
+};
+
+const channel_wire* wire_for(const routing::channel& channel) {
+    for (const auto& w : channel_wires) {
+        if (w.type == channel.type) return &w;
+    }
+    return nullptr;
 }
 
-/// Where `"usage"` is followed by an object in a chunk's JSON text (cheap pre-check before
-/// parsing: most chunks carry `"usage":null` or no usage at all).
-bool has_usage_object(std::string_view data) {
-    auto pos = data.find("\"usage\"");
-    while (pos != std::string_view::npos) {
-        auto i = pos + 7;
-        while (i < data.size() && (data[i] == ' ' || data[i] == ':')) ++i;
-        if (i < data.size() && data[i] == '{') return true;
-        pos = data.find("\"usage\"", i);
+upstream::upstream_format format_for(const routing::channel& channel, const channel_wire& wire) {
+    if (channel.upstream_format == "openai_responses") {
+        return upstream::upstream_format::openai_responses;
     }
-    return false;
+    if (channel.upstream_format == "openai_chat") return upstream::upstream_format::openai_chat;
+    return wire.format;
+}
+
+/// `base_url` + version prefix + path, accepting base URLs given with or without the prefix.
+std::string upstream_url(std::string_view base_url, std::string_view prefix,
+                         std::string_view path) {
+    while (!base_url.empty() && base_url.back() == '/') base_url.remove_suffix(1);
+    if (base_url.ends_with(prefix)) return fmt::format("{}{}", base_url, path);
+    return fmt::format("{}{}{}", base_url, prefix, path);
+}
+
+/// The client format's own path on an upstream of the same format (pass-through).
+std::string_view native_path(api_format format) {
+    switch (format) {
+        case api_format::openai_chat:
+            return "/chat/completions";
+        case api_format::openai_responses:
+            return "/responses";
+        case api_format::anthropic_messages:
+            return "/messages";
+    }
+    return "/chat/completions";
+}
+
+/// Keeps the last usage snapshot of a canonical stream (for billing).
+struct usage_meter final : event_sink {
+    usage last;
+    std::string model;  // the upstream's name for the model, from message_start
+    std::int64_t deltas = 0;
+    void on_event(const stream_event& e) override {
+        if (e.type == stream_event_type::message_start && model.empty()) model = e.model;
+        if (e.tokens != nullptr && e.tokens->reported) last = *e.tokens;
+        if (e.type == stream_event_type::block_delta) ++deltas;
+    }
+};
+
+/// Hands every event to two sinks (the meter, then the client's encoder).
+struct tee_sink final : event_sink {
+    event_sink& first;
+    event_sink& second;
+    tee_sink(event_sink& a, event_sink& b) : first(a), second(b) {}
+    void on_event(const stream_event& e) override {
+        first.on_event(e);
+        second.on_event(e);
+    }
+};
+
+/// Replaces the value of the first `"model": "<from>"` member of a JSON text by `"<to>"`,
+/// keeping every other byte (pass-through). Whitespace around the colon is allowed (OpenAI's
+/// non-stream bodies are pretty-printed, its stream chunks compact); a `"model"` inside a string
+/// value is escaped (`\"model\"`) and never matches. A text without such a member is left as
+/// it is.
+void rewrite_model(std::string& json_text, std::string_view from, std::string_view to) {
+    if (from == to) return;
+    std::string literal;
+    formats::append_json_string(literal, from);
+    constexpr std::string_view key = "\"model\"";
+    auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+    for (std::size_t at = json_text.find(key); at != std::string::npos;
+         at = json_text.find(key, at + key.size())) {
+        if (at > 0 && json_text[at - 1] == '\\') continue;
+        std::size_t i = at + key.size();
+        while (i < json_text.size() && is_space(json_text[i])) ++i;
+        if (i >= json_text.size() || json_text[i] != ':') continue;
+        ++i;
+        while (i < json_text.size() && is_space(json_text[i])) ++i;
+        if (json_text.compare(i, literal.size(), literal) != 0) continue;
+        std::string replacement;
+        formats::append_json_string(replacement, to);
+        json_text.replace(i, literal.size(), replacement);
+        return;
+    }
+}
+
+/// Whether a Chat chunk is the usage-only chunk (`"choices":[]`), which clients get only when
+/// they asked for it with `stream_options.include_usage`.
+bool is_usage_only_chunk(std::string_view data) {
+    return data.find("\"choices\":[]") != std::string_view::npos &&
+           data.find("\"usage\":{") != std::string_view::npos;
 }
 
 /// The outcome of one attempt on one channel.
@@ -94,6 +168,14 @@ unsigned status_for(const error_code& ec) {
 
 }  // namespace
 
+/// One accepted generation request, as every attempt on a channel sees it.
+struct relay_call {
+    api_format format;
+    std::string_view body;              // the client's bytes
+    const gateway::request* canonical;  // the decoded request
+    ingress::encode_options encode;     // how the client's answers are written
+};
+
 struct relay_service::impl {
     io_pool& pool;
     std::shared_ptr<const auth::token_table> tokens;
@@ -103,13 +185,16 @@ struct relay_service::impl {
     std::vector<std::unique_ptr<http::client>> clients;  // one per worker
 
     net::awaitable<void> serve_models(request_context& ctx);
-    net::awaitable<void> serve_chat(request_context& ctx);
+    net::awaitable<void> serve_generation(request_context& ctx, api_format format);
     net::awaitable<void> serve_sandbox(request_context& ctx);
-    net::awaitable<attempt> relay_openai_chat(request_context& ctx, const routing::channel& channel,
-                                              const json::object& body, bool stream,
-                                              usage_counts& usage);
-    net::awaitable<void> answer_mock_chat(request_context& ctx, const json::object& body,
-                                          std::string_view model, bool stream, usage_counts& usage);
+    net::awaitable<attempt> relay(request_context& ctx, const routing::channel& channel,
+                                  const relay_call& call, usage_meter& meter);
+    net::awaitable<attempt> relay_stream(request_context& ctx, http::exchange& ex,
+                                         const relay_call& call,
+                                         upstream::upstream_format wire_format, bool pass_through,
+                                         const conversion_report& report, usage_meter& meter);
+    net::awaitable<void> answer_mock(request_context& ctx, const relay_call& call,
+                                     usage_meter& meter);
 
     const auth::token* authenticate(request_context& ctx, api_format format, unsigned& status,
                                     std::string& error);
@@ -206,12 +291,12 @@ net::awaitable<void> relay_service::handle(request_context& ctx) {
         }
         co_return;
     }
-    if (path == "/v1/chat/completions") {
+    if (path == "/v1/chat/completions" || path == "/v1/responses" || path == "/v1/messages") {
         if (!expect(bhttp::verb::post)) {
             co_await send_error(ctx, format, 405,
-                                "Method not allowed: use POST /v1/chat/completions.");
+                                fmt::format("Method not allowed: use POST {}.", path));
         } else {
-            co_await impl_->serve_chat(ctx);
+            co_await impl_->serve_generation(ctx, format);
         }
         co_return;
     }
@@ -272,8 +357,66 @@ net::awaitable<void> relay_service::impl::serve_models(request_context& ctx) {
     co_await ctx.send(200, "application/json", json::serialize(body));
 }
 
-net::awaitable<void> relay_service::impl::serve_chat(request_context& ctx) {
-    constexpr auto format = api_format::openai_chat;
+namespace {
+
+/// An error answer in the client's format, from neutral parts.
+std::string client_error(api_format format, unsigned status, std::string_view type,
+                         std::string message, std::string_view param = {}) {
+    upstream_error e;
+    e.status = status;
+    e.type = type;
+    e.param = param;
+    e.message = std::move(message);
+    return ingress::encode_error(format, e);
+}
+
+net::awaitable<void> send_client_error(request_context& ctx, api_format format, unsigned status,
+                                       std::string_view type, std::string message,
+                                       std::string_view param = {}) {
+    co_await ctx.send(status, "application/json",
+                      client_error(format, status, type, std::move(message), param));
+}
+
+/// The reference product's URL parameters for Chat clients: `thinking=true` turns reasoning on
+/// and shows it, `reasoning_format` picks the delta field. Returns an error message, or empty.
+std::string apply_reasoning_params(request_context& ctx, gateway::request& canonical,
+                                   ingress::encode_options& encode) {
+    const std::string_view thinking = ctx.query_param("thinking");
+    if (thinking == "true" || thinking == "1") {
+        canonical.reasoning.include_thoughts = true;
+        if (!canonical.reasoning.effort && !canonical.reasoning.budget_tokens &&
+            !canonical.reasoning.enabled) {
+            canonical.reasoning.enabled = true;
+        }
+    } else if (!thinking.empty() && thinking != "false" && thinking != "0") {
+        return "Invalid value for the 'thinking' URL parameter: expected true or false.";
+    }
+    const std::string_view field = ctx.query_param("reasoning_format");
+    if (field.empty() || field == "reasoning_content") {
+        encode.reasoning = ingress::reasoning_field::reasoning_content;
+    } else if (field == "reasoning") {
+        encode.reasoning = ingress::reasoning_field::reasoning;
+    } else if (field == "thinking") {
+        encode.reasoning = ingress::reasoning_field::thinking;
+    } else {
+        return "Invalid value for the 'reasoning_format' URL parameter: expected "
+               "reasoning_content, reasoning or thinking.";
+    }
+    return {};
+}
+
+bhttp::fields adjusted_fields(const conversion_report& report) {
+    bhttp::fields fields;
+    if (auto value = report.header_value(); !value.empty()) {
+        fields.set("X-Gateway-Adjusted", value);
+    }
+    return fields;
+}
+
+}  // namespace
+
+net::awaitable<void> relay_service::impl::serve_generation(request_context& ctx,
+                                                           api_format format) {
     unsigned status = 0;
     std::string error;
     const auto* token = authenticate(ctx, format, status, error);
@@ -281,27 +424,27 @@ net::awaitable<void> relay_service::impl::serve_chat(request_context& ctx) {
         co_await send_error(ctx, format, status, error, "invalid_api_key");
         co_return;
     }
-    auto parsed = co_await parse_body(ctx, format);
-    if (!parsed) co_return;
-    const json::object& body = *parsed;
-
-    const auto* model_value = body.if_contains("model");
-    if (model_value == nullptr || !model_value->is_string() || model_value->get_string().empty()) {
-        co_await send_error(ctx, format, 400, "you must provide a model parameter");
+    conversion_report report;
+    auto decoded = ingress::decode_request(format, ctx.request().body(), report);
+    if (!decoded) {
+        co_await send_client_error(
+            ctx, format, 400, "invalid_request_error",
+            report.error_message.empty() ? "The request body is not valid." : report.error_message,
+            report.error_param);
         co_return;
     }
-    const std::string model(model_value->get_string());
-    const auto* messages = body.if_contains("messages");
-    if (messages == nullptr || !messages->is_array() || messages->get_array().empty()) {
-        co_await send_error(ctx, format, 400,
-                            "Invalid 'messages': expected a non-empty array of messages.");
-        co_return;
+    gateway::request& canonical = *decoded;
+    relay_call call{format, ctx.request().body(), &canonical, {}};
+    call.encode.model = canonical.model;
+    call.encode.created = std::time(nullptr);
+    call.encode.original = &canonical;
+    if (format == api_format::openai_chat) {
+        if (auto bad = apply_reasoning_params(ctx, canonical, call.encode); !bad.empty()) {
+            co_await send_client_error(ctx, format, 400, "invalid_request_error", std::move(bad));
+            co_return;
+        }
     }
-    bool stream = false;
-    if (!read_stream_flag(body, stream, error)) {
-        co_await send_error(ctx, format, 400, error);
-        co_return;
-    }
+    const std::string& model = canonical.model;
     if (!token->allows_model(model)) {
         co_await send_error(ctx, format, 403,
                             fmt::format("This API key may not use the model `{}`.", model),
@@ -329,20 +472,20 @@ net::awaitable<void> relay_service::impl::serve_chat(request_context& ctx) {
     entry.token_id = token->id;
     entry.endpoint = std::string(ctx.path());
     entry.model = model;
-    entry.stream = stream;
+    entry.stream = canonical.stream;
     entry.created_at_ms = unix_ms();
-    usage_counts usage;
+    usage_meter meter;
 
     attempt last;
     for (const auto* channel : candidates) {
         entry.channel_id = channel->id;
         entry.upstream_model = std::string(channel->upstream_model(model));
         if (channel->type == "mock") {
-            co_await answer_mock_chat(ctx, body, model, stream, usage);
+            co_await answer_mock(ctx, call, meter);
             last = attempt::delivered();
             break;
         }
-        last = co_await relay_openai_chat(ctx, *channel, body, stream, usage);
+        last = co_await relay(ctx, *channel, call, meter);
         if (last.sent || !last.retryable || ctx.client_closed()) break;
         log::warn(fmt::format("request {}: channel {} failed with {}, trying the next",
                               ctx.request_id(), channel->name, last.status));
@@ -359,62 +502,154 @@ net::awaitable<void> relay_service::impl::serve_chat(request_context& ctx) {
     entry.duration_ms = ms_between(ctx.started_at(), end);
     entry.first_byte_ms =
         ctx.bytes_written() > 0 ? ms_between(ctx.started_at(), ctx.first_byte_at()) : -1;
-    entry.prompt_tokens = usage.prompt;
-    entry.completion_tokens = usage.completion;
+    if (meter.last.reported) {
+        entry.prompt_tokens = meter.last.input_tokens;
+        entry.completion_tokens = meter.last.output_tokens;
+    } else if (last.sent && ctx.bytes_written() > 0) {
+        // No usage arrived (an interrupted stream): bill what was seen, roughly four bytes per
+        // prompt token and one token per content delta.
+        entry.prompt_tokens = static_cast<std::int64_t>(ctx.request().body().size() / 4);
+        entry.completion_tokens = meter.deltas;
+    }
     // One quota unit per token until per-model pricing lands.
-    entry.quota = usage.prompt + usage.completion;
+    entry.quota = entry.prompt_tokens + entry.completion_tokens;
     token->charge(entry.quota);
     if (logs != nullptr) logs->submit(std::move(entry));
 }
 
-net::awaitable<void> relay_service::impl::answer_mock_chat(request_context& ctx,
-                                                           const json::object& body,
-                                                           std::string_view model, bool stream,
-                                                           usage_counts& usage) {
-    auto reply = providers::mock::make_reply(body, api_format::openai_chat);
-    providers::mock::identity who{ctx.request_id(), model, std::time(nullptr)};
-    usage = {reply.input_tokens, reply.output_tokens, true};
-    if (!stream) {
-        co_await ctx.send(200, "application/json", providers::mock::chat_completion(reply, who));
-        co_return;
+net::awaitable<void> relay_service::impl::answer_mock(request_context& ctx, const relay_call& call,
+                                                      usage_meter& meter) {
+    error_code ec;
+    const json::value body = json::parse(call.body, ec);  // decoded once already: cannot fail
+    const json::object empty;
+    const json::object& object = !ec && body.is_object() ? body.get_object() : empty;
+    auto reply = providers::mock::make_reply(object, call.format);
+    providers::mock::identity who{ctx.request_id(), call.canonical->model, std::time(nullptr)};
+    meter.last.input_tokens = reply.input_tokens;
+    meter.last.output_tokens = reply.output_tokens;
+    meter.last.reported = true;
+    const bool stream = call.canonical->stream;
+    switch (call.format) {
+        case api_format::openai_chat:
+            if (!stream) {
+                co_await ctx.send(200, "application/json",
+                                  providers::mock::chat_completion(reply, who));
+            } else {
+                co_await send_events(ctx, providers::mock::chat_completion_stream(
+                                              reply, who, call.canonical->include_usage));
+            }
+            break;
+        case api_format::openai_responses:
+            if (!stream) {
+                co_await ctx.send(200, "application/json",
+                                  providers::mock::responses_object(reply, who));
+            } else {
+                co_await send_events(ctx, providers::mock::responses_stream(reply, who));
+            }
+            break;
+        case api_format::anthropic_messages:
+            if (!stream) {
+                co_await ctx.send(200, "application/json",
+                                  providers::mock::messages_object(reply, who));
+            } else {
+                co_await send_events(ctx, providers::mock::messages_stream(reply, who));
+            }
+            break;
     }
-    bool include_usage = false;
-    if (const auto* so = body.if_contains("stream_options"); so && so->is_object()) {
-        if (const auto* iu = so->get_object().if_contains("include_usage"); iu && iu->is_bool()) {
-            include_usage = iu->get_bool();
-        }
-    }
-    ctx.on_client_close([] {});
-    co_await send_events(ctx, providers::mock::chat_completion_stream(reply, who, include_usage));
 }
 
-net::awaitable<attempt> relay_service::impl::relay_openai_chat(request_context& ctx,
-                                                               const routing::channel& channel,
-                                                               const json::object& body,
-                                                               bool stream, usage_counts& usage) {
-    constexpr auto format = api_format::openai_chat;
-    json::object upstream_body = body;
-    upstream_body["model"] = channel.upstream_model(body.at("model").get_string());
-    bool client_wants_usage = false;
-    if (stream) {
-        // Ask for the usage chunk so the request can be billed; it is passed on only to
-        // clients that asked for it themselves.
-        auto& so = upstream_body["stream_options"];
-        if (!so.is_object()) so = json::object{};
-        auto& iu = so.get_object()["include_usage"];
-        client_wants_usage = iu.is_bool() && iu.get_bool();
-        iu = true;
+net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
+                                                   const routing::channel& channel,
+                                                   const relay_call& call, usage_meter& meter) {
+    const api_format format = call.format;
+    const channel_wire* wire = wire_for(channel);
+    if (wire == nullptr) {
+        co_return attempt{false, true, 502,
+                          client_error(format, 502, "api_error",
+                                       fmt::format("The channel type '{}' cannot serve {}.",
+                                                   channel.type, ctx.path()))};
     }
+    const upstream::upstream_format wire_format = format_for(channel, *wire);
+    const bool pass_through = upstream::same_format(wire_format, format);
+    const std::string upstream_model(channel.upstream_model(call.canonical->model));
+    const bool stream = call.canonical->stream;
+    const auto& client_req = ctx.request();
 
     http::request req;
     req.method = bhttp::verb::post;
-    req.url = upstream_url(channel.base_url, "/chat/completions");
-    req.headers.set(bhttp::field::content_type, "application/json");
+    conversion_report report;
+    if (pass_through) {
+        // Same format: the client's body with the channel's model name (and, for Chat streams,
+        // the usage chunk the gateway needs for billing).
+        error_code ec;
+        json::value body = json::parse(call.body, ec);  // decoded once already
+        if (ec || !body.is_object()) {
+            co_return attempt{false, false, 400,
+                              client_error(format, 400, "invalid_request_error",
+                                           "The JSON body of your request must be an object.")};
+        }
+        json::object& object = body.get_object();
+        object["model"] = upstream_model;
+        if (stream && format == api_format::openai_chat) {
+            auto& so = object["stream_options"];
+            if (!so.is_object()) so = json::object{};
+            so.get_object()["include_usage"] = true;
+        }
+        req.body = json::serialize(body);
+        req.url = upstream_url(channel.base_url, wire->version_prefix, native_path(format));
+        req.headers.set(bhttp::field::content_type, "application/json");
+        if (format == api_format::anthropic_messages) {
+            // Clients may send any version; the API knows only its published ones and answers
+            // 400 to anything else, so an unknown one is replaced by the current version.
+            const bool known = client_req["anthropic-version"] == "2023-01-01";
+            req.headers.set("anthropic-version", known ? "2023-01-01" : "2023-06-01");
+        }
+    } else {
+        upstream::model_capabilities caps =
+            upstream::builtin_capabilities(wire_format, upstream_model);
+        if (channel.reasoning_model) caps.openai_reasoning_model = *channel.reasoning_model;
+        for (const auto& [param, action] : channel.param_overrides) caps.set(param, action);
+        upstream::encode_options encode;
+        encode.model = upstream_model;
+        encode.stream = stream;
+        encode.capabilities = &caps;
+        if (channel.default_max_tokens > 0) {
+            encode.default_max_output_tokens = channel.default_max_tokens;
+        }
+        auto parts = upstream::encode_request(wire_format, *call.canonical, encode, report);
+        if (!parts) {
+            // The request cannot be expressed for this upstream; another channel of another
+            // format might take it.
+            co_return attempt{false, true, 400,
+                              client_error(format, 400, "invalid_request_error",
+                                           report.error_message.empty()
+                                               ? "The request cannot be sent to this model."
+                                               : report.error_message,
+                                           report.error_param)};
+        }
+        req.url = upstream_url(channel.base_url, wire->version_prefix, parts->path);
+        for (const auto& [name, value] : parts->headers) req.headers.set(name, value);
+        req.body = std::move(parts->body);
+    }
+    if (wire_format == upstream::upstream_format::anthropic_messages) {
+        if (const auto beta = client_req["anthropic-beta"]; !beta.empty()) {
+            req.headers.set("anthropic-beta", beta);
+        }
+    }
     req.headers.set(bhttp::field::accept, stream ? "text/event-stream" : "application/json");
     if (auto key = channel.next_key(); !key.empty()) {
-        req.headers.set(bhttp::field::authorization, fmt::format("Bearer {}", key));
+        switch (wire->key) {
+            case channel_wire::key_style::bearer:
+                req.headers.set(bhttp::field::authorization, fmt::format("Bearer {}", key));
+                break;
+            case channel_wire::key_style::x_api_key:
+                req.headers.set("x-api-key", key);
+                break;
+            case channel_wire::key_style::x_goog_api_key:
+                req.headers.set("x-goog-api-key", key);
+                break;
+        }
     }
-    req.body = json::serialize(upstream_body);
 
     auto& client = *clients[ctx.worker()];
     std::unique_ptr<http::exchange> ex;
@@ -430,13 +665,12 @@ net::awaitable<attempt> relay_service::impl::relay_openai_chat(request_context& 
     auto opened = co_await client.async_open(std::move(req));
     if (!opened) {
         const auto& ec = opened.error();
-        log::warn(fmt::format("request {}: upstream {}: {}", ctx.request_id(), channel.name,
-                              ec.message()));
-        unsigned status = status_for(ec);
-        co_return attempt{
-            false, ec == condition::retryable, status,
-            error_body(format, status, fmt::format("Upstream request failed: {}.", ec.message()),
-                       {}, "upstream_error")};
+        log::warn(fmt::format("request {}: upstream {}: {} ({})", ctx.request_id(), channel.name,
+                              ec.message(), client.last_error_detail()));
+        const unsigned status = status_for(ec);
+        co_return attempt{false, ec == condition::retryable, status,
+                          client_error(format, status, "api_error",
+                                       fmt::format("Upstream request failed: {}.", ec.message()))};
     }
     ex = std::move(*opened);
     if (ctx.client_closed()) {
@@ -446,119 +680,163 @@ net::awaitable<attempt> relay_service::impl::relay_openai_chat(request_context& 
 
     const unsigned status = ex->status();
     if (status >= 400) {
-        auto error = co_await ex->async_read_all();
-        std::string upstream_body_text = error ? std::move(*error) : std::string{};
-        error_code parse_ec;
-        auto parsed = json::parse(upstream_body_text, parse_ec);
-        bool is_error_json =
-            !parse_ec && parsed.is_object() && parsed.get_object().contains("error");
-        if (!is_error_json) {
-            upstream_body_text =
-                error_body(format, status,
-                           fmt::format("Upstream answered HTTP {} without an error body.", status),
-                           {}, "upstream_error");
+        auto body = co_await ex->async_read_all();
+        const std::string_view text = body ? std::string_view(*body) : std::string_view{};
+        const upstream_error e = upstream::decode_error(wire_format, status, text);
+        const bool retryable = status == 429 || status >= 500;
+        // The client speaks the upstream's format: its own error JSON goes back as it came
+        // (decode_error only read it). Anything else (an HTML page of a proxy, an empty body)
+        // is put into the client's envelope.
+        if (pass_through &&
+            ex->headers()[bhttp::field::content_type].starts_with("application/json")) {
+            co_return attempt{false, retryable, status, std::string(text)};
         }
-        co_return attempt{false, status == 429 || status >= 500, status,
-                          std::move(upstream_body_text)};
+        co_return attempt{false, retryable, e.status, ingress::encode_error(format, e)};
     }
 
-    const auto content_type = ex->headers()[bhttp::field::content_type];
-    if (!stream || !content_type.starts_with("text/event-stream")) {
-        auto whole = co_await ex->async_read_all();
-        if (!whole) {
-            if (ctx.client_closed()) co_return attempt{};
-            unsigned error_status = status_for(whole.error());
-            co_return attempt{
-                false, whole.error() == condition::retryable, error_status,
-                error_body(format, error_status,
-                           fmt::format("Upstream response failed: {}.", whole.error().message()),
-                           {}, "upstream_error")};
-        }
-        error_code parse_ec;
-        auto parsed = json::parse(*whole, parse_ec);
-        if (parse_ec || !parsed.is_object()) {
-            co_return attempt{false, true, 502,
-                              error_body(format, 502, "Upstream sent a response that is not JSON.",
-                                         {}, "upstream_error")};
-        }
-        if (const auto* u = parsed.get_object().if_contains("usage")) read_chat_usage(*u, usage);
-        co_await ctx.send(status, "application/json", std::move(*whole));
+    if (stream) {
+        co_return co_await relay_stream(ctx, *ex, call, wire_format, pass_through, report, meter);
+    }
+
+    auto whole = co_await ex->async_read_all();
+    if (!whole) {
+        if (ctx.client_closed()) co_return attempt{};
+        const unsigned error_status = status_for(whole.error());
+        co_return attempt{
+            false, whole.error() == condition::retryable, error_status,
+            client_error(format, error_status, "api_error",
+                         fmt::format("Upstream response failed: {}.", whole.error().message()))};
+    }
+    conversion_report read_report;
+    auto decoded = upstream::decode_response(wire_format, *whole, call.canonical, read_report);
+    if (!decoded) {
+        log::warn(fmt::format("request {}: upstream {} sent an unreadable response: {}",
+                              ctx.request_id(), channel.name, read_report.error_message));
+        co_return attempt{false, true, 502,
+                          client_error(format, 502, "api_error",
+                                       "The upstream sent a response the gateway cannot read.")};
+    }
+    meter.last = decoded->usage;
+    std::string out;
+    if (pass_through) {
+        out = std::move(*whole);
+        rewrite_model(out, decoded->model, call.canonical->model);
+    } else {
+        out = ingress::encode_response(format, *decoded, call.encode);
+    }
+    co_await ctx.send(200, "application/json", std::move(out), adjusted_fields(report));
+    co_return attempt::delivered();
+}
+
+net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, http::exchange& ex,
+                                                          const relay_call& call,
+                                                          upstream::upstream_format wire_format,
+                                                          bool pass_through,
+                                                          const conversion_report& report,
+                                                          usage_meter& meter) {
+    const api_format format = call.format;
+    if (!ex.headers()[bhttp::field::content_type].starts_with("text/event-stream")) {
+        auto body = co_await ex.async_read_all();
+        (void)body;
+        co_return attempt{false, true, 502,
+                          client_error(format, 502, "api_error",
+                                       "The upstream answered a streaming request without a "
+                                       "stream.")};
+    }
+    if (auto ec = co_await ctx.begin_stream(200, "text/event-stream", adjusted_fields(report))) {
+        ex.cancel();
         co_return attempt::delivered();
     }
 
-    if (auto ec = co_await ctx.begin_stream(status, "text/event-stream")) {
-        ex->cancel();
-        co_return attempt::delivered();
-    }
+    upstream::stream_decoder_options decoder_options;
+    decoder_options.original = call.canonical;
+    auto decoder = upstream::make_stream_decoder(wire_format, decoder_options);
+    std::unique_ptr<ingress::stream_encoder> encoder;
+    if (!pass_through) encoder = ingress::make_stream_encoder(format, call.encode);
+    tee_sink both(meter, pass_through ? static_cast<event_sink&>(meter) : *encoder);
+    event_sink& sink = pass_through ? static_cast<event_sink&>(meter) : both;
+
+    // Pass-through re-frames each event only to put the client's model name back and to hide
+    // the usage chunk from Chat clients that did not ask for it; everything else is the
+    // upstream's bytes.
     stream::sse_parser parser;
     std::string out;
-    bool done = false;
-    std::int64_t delta_chunks = 0;
-    auto on_event = [&](const stream::sse_event& ev) {
-        if (ev.data == "[DONE]") {
-            done = true;
-            out += stream::sse_done;
+    std::string scratch;
+    const bool hide_usage_chunk =
+        format == api_format::openai_chat && !call.canonical->include_usage;
+    auto reemit = [&](const stream::sse_event& ev) {
+        if (hide_usage_chunk && is_usage_only_chunk(ev.data)) return;
+        if (meter.model.empty() || meter.model == call.canonical->model) {
+            stream::append_sse_event(out, ev.event, ev.data);
             return;
         }
-        if (has_usage_object(ev.data)) {
-            error_code ec;
-            auto chunk = json::parse(ev.data, ec);
-            if (!ec && chunk.is_object()) {
-                const auto& obj = chunk.get_object();
-                if (const auto* u = obj.if_contains("usage")) read_chat_usage(*u, usage);
-                const auto* choices = obj.if_contains("choices");
-                bool usage_only = choices && choices->is_array() && choices->get_array().empty();
-                if (usage_only && !client_wants_usage) return;
-            }
-        } else {
-            ++delta_chunks;
-        }
-        stream::append_sse_event(out, ev.event, ev.data);
+        scratch.assign(ev.data);
+        rewrite_model(scratch, meter.model, call.canonical->model);
+        stream::append_sse_event(out, ev.event, scratch);
     };
+
     std::string failure;
     for (;;) {
-        auto piece = co_await ex->async_read_some();
+        auto piece = co_await ex.async_read_some();
         if (!piece) {
             if (!ctx.client_closed()) failure = piece.error().message();
             break;
         }
         if (piece->empty()) break;
-        if (auto fed = parser.feed(*piece, on_event); !fed) {
-            failure = fmt::format("upstream event stream: {}", fed.error().message());
-            ex->cancel();
+        if (auto fed = decoder->feed(*piece, sink); !fed) {
+            failure = fmt::format("upstream event stream: {}", decoder->error_detail());
+            ex.cancel();
             break;
         }
-        if (!out.empty()) {
-            auto ec = co_await ctx.write(out);
-            out.clear();
+        if (pass_through) {
+            if (auto fed = parser.feed(*piece, reemit); !fed) {
+                failure = fmt::format("upstream event stream: {}", fed.error().message());
+                ex.cancel();
+                break;
+            }
+        }
+        std::string& ready = pass_through ? out : encoder->output();
+        if (!ready.empty()) {
+            auto ec = co_await ctx.write(ready);
+            ready.clear();
             if (ec) {
-                ex->cancel();
+                ex.cancel();
                 break;
             }
         }
     }
     if (ctx.client_closed()) co_return attempt::delivered();
-    if (!failure.empty() || !done) {
-        if (failure.empty()) failure = "upstream stream ended before [DONE]";
+    if (failure.empty()) {
+        if (auto done = decoder->finish(sink); !done) {
+            failure = decoder->error_detail().empty() ? std::string(done.error().message())
+                                                      : std::string(decoder->error_detail());
+        }
+    }
+    std::string tail = pass_through ? std::move(out) : std::move(encoder->output());
+    if (!failure.empty()) {
         log::warn(fmt::format("request {}: {}", ctx.request_id(), failure));
-        json::object err{{"error",
-                          {{"message", fmt::format("The upstream stream failed: {}.", failure)},
-                           {"type", "upstream_error"},
-                           {"param", nullptr},
-                           {"code", nullptr}}}};
-        stream::append_sse_data(out, json::serialize(err));
+        upstream_error e;
+        e.status = 502;
+        e.type = "api_error";
+        e.message = fmt::format("The upstream stream failed: {}.", failure);
+        stream_event event;
+        event.type = stream_event_type::error;
+        event.error = &e;
+        // A pass-through stream has no encoder of its own: a fresh one writes the error event
+        // in the client's format.
+        if (pass_through || encoder->finished()) {
+            auto closing = ingress::make_stream_encoder(format, call.encode);
+            closing->on_event(event);
+            tail += closing->output();
+        } else {
+            encoder->on_event(event);
+            tail += encoder->output();
+        }
     }
-    const bool client_ok = out.empty() || !(co_await ctx.write(out));
+    const bool client_ok = tail.empty() || !(co_await ctx.write(tail));
     if (client_ok) co_await ctx.end_stream();
-    if (!usage.known) {
-        // No usage chunk arrived (interrupted stream): bill what was seen, roughly one token
-        // per delta chunk and four bytes per prompt token.
-        usage.prompt = static_cast<std::int64_t>(ctx.request().body().size() / 4);
-        usage.completion = delta_chunks;
-    }
     co_return attempt::delivered();
 }
-
 net::awaitable<void> relay_service::impl::serve_sandbox(request_context& ctx) {
     const auto path = ctx.path();
     const auto format = format_for_path(path);

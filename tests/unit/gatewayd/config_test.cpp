@@ -63,7 +63,7 @@ const char* const full_file = R"json({
     {"name": "openai", "type": "openai", "base_url": "https://api.openai.com/",
      "keys": ["sk-upstream-a", "sk-upstream-b"], "models": ["gpt-4o", "gpt-4o-mini"],
      "model_mapping": {"gpt-4o": "gpt-4o-2024-08-06"}, "priority": 2, "weight": 5,
-     "enabled": false, "settings": {"organization": "org-1"}},
+     "enabled": false, "settings": {"default_max_tokens": 1000}},
     {"name": "local", "type": "mock", "key": "single-upstream-key", "models": ["m1"]}
   ],
   "tokens": [
@@ -139,7 +139,7 @@ TEST_CASE("a file with every key", "[config]") {
     CHECK(openai.priority == 2);
     CHECK(openai.weight == 5);
     CHECK_FALSE(openai.enabled);
-    CHECK(openai.settings_json == R"({"organization":"org-1"})");
+    CHECK(openai.settings_json == R"({"default_max_tokens":1000})");
     const auto& local = cfg.channels[1];
     CHECK(local.keys == std::vector<std::string>{"single-upstream-key"});
     CHECK(local.base_url.empty());
@@ -281,7 +281,45 @@ TEST_CASE("channel entries are checked", "[config]") {
     SECTION("unknown type") {
         CHECK_THAT(
             parse_error(R"({"channels": [{"name": "a", "type": "openia", "models": ["m"]}]})"),
-            Contains(R"("channels[0].type" must be one of: mock, openai)"));
+            Contains(R"("channels[0].type" must be one of: mock, openai, anthropic, gemini)"));
+    }
+    SECTION("settings name the upstream format the type allows") {
+        const auto ok = gatewayd::parse_config(
+            R"({"channels": [{"name": "a", "type": "openai", "base_url": "https://h",
+                              "models": ["m"], "settings": {"upstream_format": "openai_responses",
+                                                            "default_max_tokens": 2048}}]})");
+        REQUIRE(ok.channels.size() == 1);
+        CHECK_THAT(ok.channels[0].settings_json, Contains("openai_responses"));
+        CHECK_THAT(
+            parse_error(R"({"channels": [{"name": "a", "type": "anthropic", "base_url": "https://h",
+                              "models": ["m"], "settings": {"upstream_format": "gemini"}}]})"),
+            Contains(
+                R"("channels[0].settings.upstream_format" must be one of: anthropic_messages)"));
+        CHECK_THAT(
+            parse_error(R"({"channels": [{"name": "a", "type": "gemini", "base_url": "https://h",
+                              "models": ["m"], "settings": {"default_max_tokens": 0}}]})"),
+            Contains(R"("channels[0].settings.default_max_tokens" must be)"));
+        CHECK_THAT(
+            parse_error(R"({"channels": [{"name": "a", "type": "openai", "base_url": "https://h",
+                              "models": ["m"], "settings": {"region": "x"}}]})"),
+            Contains(R"(unknown key "channels[0].settings.region")"));
+    }
+    SECTION("settings.params override what a model does with a parameter") {
+        const auto ok = gatewayd::parse_config(
+            R"({"channels": [{"name": "a", "type": "openai", "base_url": "https://h",
+                              "models": ["m"], "settings": {"params": {"top_k": "reject",
+                              "reasoning": "pass"}, "reasoning_model": true}}]})");
+        REQUIRE(ok.channels.size() == 1);
+        CHECK_THAT(ok.channels[0].settings_json, Contains(R"("top_k":"reject")"));
+        CHECK_THAT(
+            parse_error(R"({"channels": [{"name": "a", "type": "openai", "base_url": "https://h",
+                              "models": ["m"], "settings": {"params": {"seed": "ignore"}}}]})"),
+            Contains(
+                R"("channels[0].settings.params.seed" must be one of: pass, drop, emulate or reject)"));
+        CHECK_THAT(
+            parse_error(R"({"channels": [{"name": "a", "type": "openai", "base_url": "https://h",
+                              "models": ["m"], "settings": {"reasoning_model": "yes"}}]})"),
+            Contains(R"("channels[0].settings.reasoning_model" must be true or false)"));
     }
     SECTION("bad base URLs") {
         for (const char* url : {"api.openai.com", "ftp://api.openai.com", "https://",

@@ -69,3 +69,31 @@ TEST_CASE("keys rotate and model names map", "[routing]") {
     REQUIRE(ch->upstream_model("alias") == "gpt-4o-2024-08-06");
     REQUIRE(ch->upstream_model("gpt-4o") == "gpt-4o");
 }
+
+TEST_CASE("channel settings give the upstream format, max tokens and parameter overrides",
+          "[routing]") {
+    auto c = channel(1, "responses", {"gpt-5"});
+    c.settings_json =
+        R"({"upstream_format":"openai_responses","default_max_tokens":2048,)"
+        R"("params":{"top_k":"reject","temperature":"drop","seed":"pass","n":"emulate"},)"
+        R"("reasoning_model":false})";
+    auto plain = channel(2, "plain", {"gpt-4o"});
+    router r{{c, plain}};
+    const auto* got = r.candidates("gpt-5").at(0);
+    CHECK(got->upstream_format == "openai_responses");
+    CHECK(got->default_max_tokens == 2048);
+    REQUIRE(got->reasoning_model.has_value());
+    CHECK(!*got->reasoning_model);
+    using gateway::param_action;
+    const std::map<std::string, param_action> overrides(got->param_overrides.begin(),
+                                                        got->param_overrides.end());
+    CHECK(overrides == std::map<std::string, param_action>{{"top_k", param_action::reject},
+                                                           {"temperature", param_action::drop},
+                                                           {"seed", param_action::pass},
+                                                           {"n", param_action::emulate}});
+    const auto* none = r.candidates("gpt-4o").at(0);
+    CHECK(none->upstream_format.empty());
+    CHECK(none->default_max_tokens == 0);
+    CHECK(!none->reasoning_model.has_value());
+    CHECK(none->param_overrides.empty());
+}

@@ -3,6 +3,7 @@
 /// offending parameter, for the client's error JSON), and what it dropped or changed on the way
 /// (for the `X-Gateway-Adjusted` response header), so users are never surprised.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>

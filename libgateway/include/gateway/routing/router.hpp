@@ -6,15 +6,18 @@
 /// can be followed by the next candidate. Upstream keys of a channel are used in turn.
 /// Thread safety: immutable after construction except atomic key cursors; share freely.
 
+#include "gateway/core/conversion.hpp"
 #include "gateway/storage/store.hpp"
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace gateway::routing {
@@ -30,6 +33,16 @@ struct channel {
     int priority = 0;
     int weight = 1;
     std::string settings_json;
+    /// From `settings`: the wire format the upstream speaks ("openai_chat", "openai_responses",
+    /// ...; empty: the channel type's own) and the `max_tokens` sent when a client gave none to
+    /// an upstream that requires one (0: the library default).
+    std::string upstream_format;
+    std::int64_t default_max_tokens = 0;
+    /// From `settings.params`: what this channel's models do with a parameter, overriding the
+    /// built-in capability rows ("temperature" → drop, ...), and `settings.reasoning_model`
+    /// (unset: judged from the model name).
+    std::vector<std::pair<std::string, param_action>> param_overrides;
+    std::optional<bool> reasoning_model;
     mutable std::atomic<std::size_t> key_cursor{0};
 
     /// The next upstream key in turn (empty when the channel has none).
