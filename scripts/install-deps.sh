@@ -9,6 +9,15 @@ packages=(
     libsqlitecpp-dev libsqlite3-dev libfmt-dev libssl-dev catch2
     ca-certificates curl
 )
+# `install-deps.sh test`: also what the tests need. The SDK end-to-end test (tests/sdk) runs on
+# Node.js; Debian 12's nodejs (18) and npm do, and a node already on PATH (a newer one) is kept.
+if [[ "${1:-}" == "test" ]]; then
+    if ! command -v node >/dev/null 2>&1; then
+        packages+=(nodejs npm)
+    elif ! command -v npm >/dev/null 2>&1; then
+        packages+=(npm)
+    fi
+fi
 
 missing=()
 for p in "${packages[@]}"; do
