@@ -146,7 +146,11 @@ int serve(const config& cfg, std::ostream& out) {
         gateway::storage::log_writer logs{*store};
         gateway::server::io_pool pool{cfg.server.threads};
         gateway::server::relay_service relay{
-            pool, token_table, router, &logs, {.upstream = cfg.upstream, .sandbox = true}};
+            pool,
+            token_table,
+            router,
+            &logs,
+            {.upstream = cfg.upstream, .sandbox = true, .providers = make_registry(cfg.providers)}};
         gateway::server::server_options options;
         options.host = cfg.server.host;
         options.port = cfg.server.port;

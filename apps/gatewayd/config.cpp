@@ -5,6 +5,7 @@
 
 #include "config.hpp"
 
+#include <gateway/provider/registry.hpp>
 #include <gateway/storage/store.hpp>
 
 #include <fmt/format.h>
@@ -38,20 +39,6 @@ namespace json = boost::json;
 
 // ---------------------------------------------------------------------------------------------
 // Vocabulary. One row per channel type gatewayd can serve; add a provider here.
-
-struct channel_type {
-    std::string_view id;
-    bool needs_base_url;
-    /// The wire formats `settings.upstream_format` may choose (the first is the default).
-    std::array<std::string_view, 2> formats;
-};
-
-constexpr std::array known_channel_types{
-    channel_type{"mock", false, {}},
-    channel_type{"openai", true, {"openai_chat", "openai_responses"}},
-    channel_type{"anthropic", true, {"anthropic_messages", {}}},
-    channel_type{"gemini", true, {"gemini", {}}},
-};
 
 constexpr std::array<std::string_view, 4> log_levels{"debug", "info", "warn", "error"};
 
@@ -87,22 +74,6 @@ std::string join(const std::array<std::string_view, N>& words, std::string_view 
         out += words[i];
     }
     return out;
-}
-
-std::string channel_type_list() {
-    std::string out;
-    for (const auto& type : known_channel_types) {
-        if (!out.empty()) out += ", ";
-        out += type.id;
-    }
-    return out;
-}
-
-const channel_type* find_channel_type(std::string_view id) {
-    for (const auto& type : known_channel_types) {
-        if (type.id == id) return &type;
-    }
-    return nullptr;
 }
 
 bool is_log_level(std::string_view level) {
@@ -319,53 +290,67 @@ std::string checked_base_url(const std::string& text, const std::string& path) {
     return out;
 }
 
-void read_channel_settings(const json::value& settings, const std::string& path,
-                           const channel_type& type) {
-    const object_reader r(settings, path,
-                          {"upstream_format", "default_max_tokens", "params", "reasoning_model"});
-    if (auto format = r.string("upstream_format")) {
-        if (std::find(type.formats.begin(), type.formats.end(), *format) == type.formats.end() ||
-            format->empty()) {
-            std::string allowed;
-            for (std::string_view f : type.formats) {
-                if (f.empty()) continue;
-                if (!allowed.empty()) allowed += ", ";
-                allowed += f;
-            }
-            fail(fmt::format("{} must be one of: {} (for type \"{}\")",
-                             key_name(r.path("upstream_format")),
-                             allowed.empty() ? "(none)" : allowed, type.id));
+/// The settings every channel may have (the adapter checks the rest of the object).
+void read_common_settings(const json::object& settings, const std::string& path) {
+    const auto* max_tokens = settings.if_contains("default_max_tokens");
+    if (max_tokens != nullptr) {
+        const auto n = as_int64(*max_tokens);
+        if (!n || *n < 1 || *n > 1'000'000) {
+            fail(fmt::format("{} must be {}", key_name(member_path(path, "default_max_tokens")),
+                             integer_range_text(1, 1'000'000)));
         }
     }
-    (void)r.integer("default_max_tokens", 1, 1'000'000);
-    (void)r.boolean("reasoning_model");
-    if (auto params = r.string_map("params")) {
+    if (const auto* v = settings.if_contains("reasoning_model"); v != nullptr && !v->is_bool()) {
+        fail(fmt::format("{} must be true or false",
+                         key_name(member_path(path, "reasoning_model"))));
+    }
+    if (const auto* timeouts = settings.if_contains("timeouts")) {
+        const object_reader t(*timeouts, member_path(path, "timeouts"),
+                              {"connect_ms", "first_byte_ms", "idle_ms", "total_ms"});
+        for (const char* key : {"connect_ms", "first_byte_ms", "idle_ms", "total_ms"}) {
+            (void)t.integer(key, 0, max_timeout_ms);
+        }
+    }
+    if (const auto* params = settings.if_contains("params")) {
+        const std::string where = member_path(path, "params");
+        if (!params->is_object()) fail(fmt::format("{} must be an object", key_name(where)));
         constexpr std::array<std::string_view, 4> actions{"pass", "drop", "emulate", "reject"};
-        for (const auto& [param, action] : *params) {
-            if (std::find(actions.begin(), actions.end(), action) == actions.end()) {
+        for (const auto& member : params->get_object()) {
+            const json::value& action = member.value();
+            if (!action.is_string() ||
+                std::find(actions.begin(), actions.end(), action.get_string()) == actions.end()) {
                 fail(fmt::format("{} must be one of: {}",
-                                 key_name(member_path(r.path("params"), param)),
+                                 key_name(member_path(where, member.key())),
                                  join(actions, " or ")));
             }
         }
     }
 }
 
-gateway::storage::channel_record read_channel(const json::value& value, const std::string& path) {
+std::string channel_type_list(const gateway::provider::registry& providers) {
+    std::string out = "mock";
+    for (std::string_view id : providers.ids()) {
+        out += ", ";
+        out += id;
+    }
+    return out;
+}
+
+gateway::storage::channel_record read_channel(const json::value& value, const std::string& path,
+                                              const gateway::provider::registry& providers) {
     const object_reader r(value, path,
                           {"name", "type", "base_url", "key", "keys", "models", "model_mapping",
                            "priority", "weight", "enabled", "settings"});
     gateway::storage::channel_record c;
     c.name = r.required_string("name");
     c.type = r.required_string("type");
-    const channel_type* type = find_channel_type(c.type);
-    if (type == nullptr) {
-        fail(fmt::format("{} must be one of: {}", key_name(r.path("type")), channel_type_list()));
+    const gateway::provider::adapter* adapter = providers.find(c.type);
+    if (adapter == nullptr && c.type != "mock") {
+        fail(fmt::format("{} must be one of: {}", key_name(r.path("type")),
+                         channel_type_list(providers)));
     }
-    if (auto url = r.string("base_url", /*allow_empty=*/!type->needs_base_url)) {
+    if (auto url = r.string("base_url", /*allow_empty=*/true)) {
         if (!url->empty()) c.base_url = checked_base_url(*url, r.path("base_url"));
-    } else if (type->needs_base_url) {
-        fail(fmt::format("{} is required for type \"{}\"", key_name(r.path("base_url")), c.type));
     }
     if (r.has("key") && r.has("keys")) {
         fail(fmt::format("{}: use either \"key\" or \"keys\", not both", key_name(path)));
@@ -385,9 +370,22 @@ gateway::storage::channel_record read_channel(const json::value& value, const st
         c.weight = static_cast<int>(*v);
     }
     if (auto v = r.boolean("enabled")) c.enabled = *v;
-    if (const json::object* settings = r.object("settings")) {
-        read_channel_settings(*r.find("settings"), r.path("settings"), *type);
+    const json::object no_settings;
+    const json::object* settings = r.object("settings");
+    if (settings != nullptr) {
+        read_common_settings(*settings, r.path("settings"));
         c.settings_json = json::serialize(*settings);
+    }
+    if (adapter != nullptr) {
+        // The adapter's own rules: a required base URL, its settings (the message names them
+        // relative to the channel).
+        const gateway::provider::channel_config channel{
+            c.base_url, settings != nullptr ? *settings : no_settings};
+        if (std::string problem = adapter->check(channel); !problem.empty()) {
+            fail(fmt::format("{}: {}", key_name(path), problem));
+        }
+    } else if (settings != nullptr && !settings->empty()) {
+        fail(fmt::format("{} must be empty for type \"mock\"", key_name(r.path("settings"))));
     }
     return c;
 }
@@ -436,12 +434,13 @@ configured_token read_token(const json::value& value, const std::string& path) {
     return configured_token{std::move(t)};
 }
 
-std::vector<gateway::storage::channel_record> read_channels(const json::array& list) {
+std::vector<gateway::storage::channel_record> read_channels(
+    const json::array& list, const gateway::provider::registry& providers) {
     std::vector<gateway::storage::channel_record> out;
     std::map<std::string, std::size_t, std::less<>> seen;
     for (std::size_t i = 0; i < list.size(); ++i) {
         const std::string path = element_path("channels", i);
-        auto channel = read_channel(list[i], path);
+        auto channel = read_channel(list[i], path, providers);
         auto [it, inserted] = seen.emplace(channel.name, i);
         if (!inserted) {
             fail(fmt::format("{} repeats the channel name \"{}\" of {}",
@@ -449,6 +448,66 @@ std::vector<gateway::storage::channel_record> read_channels(const json::array& l
                              key_name(element_path("channels", it->second))));
         }
         out.push_back(std::move(channel));
+    }
+    return out;
+}
+
+/// `providers`: OpenAI-compatible services declared as data, like the built-in rows
+/// (docs/providers.md).
+gateway::provider::compatible_profile read_provider(const json::value& value,
+                                                    const std::string& path) {
+    const object_reader r(value, path,
+                          {"id", "base_url", "key_required", "responses_api", "params", "renames",
+                           "headers", "reasoning_model_prefixes", "reasoning_effort_prefixes"});
+    gateway::provider::compatible_profile p;
+    p.id = r.required_string("id");
+    const bool id_ok = std::all_of(p.id.begin(), p.id.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+    });
+    if (!id_ok || p.id == "mock") {
+        fail(fmt::format("{} must be lowercase letters, digits, '_' or '-' (and not \"mock\")",
+                         key_name(r.path("id"))));
+    }
+    if (auto url = r.string("base_url"))
+        p.default_base_url = checked_base_url(*url, r.path("base_url"));
+    if (auto v = r.boolean("key_required")) p.key_required = *v;
+    if (auto v = r.boolean("responses_api")) p.responses_api = *v;
+    if (const json::object* params = r.object("params")) {
+        read_common_settings(json::object{{"params", *params}}, path);
+        for (const auto& member : *params) {
+            const std::string_view action = member.value().get_string();
+            const gateway::param_action a = action == "drop"      ? gateway::param_action::drop
+                                            : action == "emulate" ? gateway::param_action::emulate
+                                            : action == "reject"  ? gateway::param_action::reject
+                                                                  : gateway::param_action::pass;
+            p.params.emplace_back(std::string(member.key()), a);
+        }
+    }
+    if (auto renames = r.string_map("renames")) {
+        p.renames.assign(renames->begin(), renames->end());
+    }
+    if (auto headers = r.string_map("headers")) {
+        p.headers.assign(headers->begin(), headers->end());
+    }
+    if (auto list = r.string_list("reasoning_model_prefixes")) p.reasoning_model_prefixes = *list;
+    if (auto list = r.string_list("reasoning_effort_prefixes")) {
+        p.reasoning_effort_prefixes = *list;
+    }
+    return p;
+}
+
+std::vector<gateway::provider::compatible_profile> read_providers(const json::array& list) {
+    std::vector<gateway::provider::compatible_profile> out;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string path = element_path("providers", i);
+        auto p = read_provider(list[i], path);
+        for (const auto& earlier : out) {
+            if (earlier.id == p.id) {
+                fail(fmt::format("{} repeats the provider id \"{}\"",
+                                 key_name(member_path(path, "id")), p.id));
+            }
+        }
+        out.push_back(std::move(p));
     }
     return out;
 }
@@ -510,8 +569,9 @@ json::value parse_json(std::string_view text) {
 
 config apply_document(std::string_view text, config cfg) {
     const json::value document = parse_json(text);
-    const object_reader r(document, "",
-                          {"server", "sqlite_path", "log_level", "upstream", "channels", "tokens"});
+    const object_reader r(
+        document, "",
+        {"server", "sqlite_path", "log_level", "upstream", "providers", "channels", "tokens"});
     if (const json::value* server = r.find("server")) read_server(*server, cfg.server);
     if (auto v = r.string("sqlite_path")) cfg.sqlite_path = std::move(*v);
     if (auto v = r.string("log_level")) {
@@ -521,7 +581,13 @@ config apply_document(std::string_view text, config cfg) {
         cfg.log_level = std::move(*v);
     }
     if (const json::value* upstream = r.find("upstream")) read_upstream(*upstream, cfg.upstream);
-    if (const json::array* channels = r.array("channels")) cfg.channels = read_channels(*channels);
+    // Providers first: channels may use the types they declare.
+    if (const json::array* providers = r.array("providers")) {
+        cfg.providers = read_providers(*providers);
+    }
+    if (const json::array* channels = r.array("channels")) {
+        cfg.channels = read_channels(*channels, *make_registry(cfg.providers));
+    }
     if (const json::array* tokens = r.array("tokens")) cfg.tokens = read_tokens(*tokens);
     return cfg;
 }
@@ -656,6 +722,14 @@ config default_config() {
     mock.models = {"mock-gpt-4o", "mock-claude"};
     cfg.channels.push_back(std::move(mock));
     return cfg;
+}
+
+std::shared_ptr<const gateway::provider::registry> make_registry(
+    const std::vector<gateway::provider::compatible_profile>& providers) {
+    auto r = std::make_shared<gateway::provider::registry>();
+    gateway::provider::register_builtin_providers(*r);
+    for (const auto& p : providers) r->add(gateway::provider::make_compatible_adapter(p));
+    return r;
 }
 
 config parse_config(std::string_view json_text, config base) {

@@ -3,12 +3,15 @@
 // variables. Every key is documented in docs/configuration.md.
 
 #include <gateway/http/client.hpp>
+#include <gateway/provider/profile.hpp>
+#include <gateway/provider/registry.hpp>
 #include <gateway/storage/store.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -39,9 +42,15 @@ struct config {
     std::string sqlite_path = "./data/gatewayd.db";
     std::string log_level = "info";  ///< "debug", "info", "warn" or "error"
     gateway::http::client_options upstream;
+    /// OpenAI-compatible services declared in the file (added to the built-in ones).
+    std::vector<gateway::provider::compatible_profile> providers;
     std::vector<gateway::storage::channel_record> channels;
     std::vector<configured_token> tokens;
 };
+
+/// The built-in provider adapters plus `providers` (which may replace a built-in row).
+std::shared_ptr<const gateway::provider::registry> make_registry(
+    const std::vector<gateway::provider::compatible_profile>& providers);
 
 /// Thrown for a bad file or variable; the message names the offending key.
 class config_error : public std::runtime_error {

@@ -25,7 +25,8 @@ void read_settings(channel& c) {
     boost::system::error_code ec;
     const boost::json::value v = boost::json::parse(c.settings_json, ec);
     if (ec || !v.is_object()) return;
-    const boost::json::object& o = v.get_object();
+    c.settings = v.get_object();
+    const boost::json::object& o = c.settings;
     if (const auto* f = o.if_contains("upstream_format"); f != nullptr && f->is_string()) {
         c.upstream_format = f->get_string();
     }
@@ -34,6 +35,16 @@ void read_settings(channel& c) {
     }
     if (const auto* r = o.if_contains("reasoning_model"); r != nullptr && r->is_bool()) {
         c.reasoning_model = r->get_bool();
+    }
+    if (const auto* t = o.if_contains("timeouts"); t != nullptr && t->is_object()) {
+        auto read = [&](std::string_view key, std::int64_t& out) {
+            const auto* ms = t->get_object().if_contains(key);
+            if (ms != nullptr && ms->is_int64() && ms->get_int64() >= 0) out = ms->get_int64();
+        };
+        read("connect_ms", c.deadlines.connect_ms);
+        read("first_byte_ms", c.deadlines.first_byte_ms);
+        read("idle_ms", c.deadlines.idle_ms);
+        read("total_ms", c.deadlines.total_ms);
     }
     if (const auto* p = o.if_contains("params"); p != nullptr && p->is_object()) {
         for (const auto& kv : p->get_object()) {

@@ -4,10 +4,12 @@
 #include "gateway/core/api_format.hpp"
 #include "gateway/core/log.hpp"
 #include "gateway/ingress/codec.hpp"
+#include "gateway/provider/registry.hpp"
 #include "gateway/stream/sse_parser.hpp"
 #include "gateway/stream/sse_writer.hpp"
 #include "gateway/upstream/codec.hpp"
 #include "providers/mock/mock.hpp"
+#include "server/google_tokens.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/this_coro.hpp>
@@ -37,60 +39,6 @@ std::int64_t unix_ms() {
 std::int64_t ms_between(std::chrono::steady_clock::time_point a,
                         std::chrono::steady_clock::time_point b) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
-}
-
-/// How gatewayd reaches each channel type: the wire format it speaks by default, the API version
-/// prefix of its paths and how the key is presented. (Issue 4 turns this into provider adapters.)
-struct channel_wire {
-    std::string_view type;
-    upstream::upstream_format format;
-    std::string_view version_prefix;
-    enum class key_style : std::uint8_t { bearer, x_api_key, x_goog_api_key } key;
-};
-
-constexpr std::array channel_wires{
-    channel_wire{"openai", upstream::upstream_format::openai_chat, "/v1",
-                 channel_wire::key_style::bearer},
-    channel_wire{"anthropic", upstream::upstream_format::anthropic_messages, "/v1",
-                 channel_wire::key_style::x_api_key},
-    channel_wire{"gemini", upstream::upstream_format::gemini, "/v1beta",
-                 channel_wire::key_style::x_goog_api_key},
-};
-
-const channel_wire* wire_for(const routing::channel& channel) {
-    for (const auto& w : channel_wires) {
-        if (w.type == channel.type) return &w;
-    }
-    return nullptr;
-}
-
-upstream::upstream_format format_for(const routing::channel& channel, const channel_wire& wire) {
-    if (channel.upstream_format == "openai_responses") {
-        return upstream::upstream_format::openai_responses;
-    }
-    if (channel.upstream_format == "openai_chat") return upstream::upstream_format::openai_chat;
-    return wire.format;
-}
-
-/// `base_url` + version prefix + path, accepting base URLs given with or without the prefix.
-std::string upstream_url(std::string_view base_url, std::string_view prefix,
-                         std::string_view path) {
-    while (!base_url.empty() && base_url.back() == '/') base_url.remove_suffix(1);
-    if (base_url.ends_with(prefix)) return fmt::format("{}{}", base_url, path);
-    return fmt::format("{}{}{}", base_url, prefix, path);
-}
-
-/// The client format's own path on an upstream of the same format (pass-through).
-std::string_view native_path(api_format format) {
-    switch (format) {
-        case api_format::openai_chat:
-            return "/chat/completions";
-        case api_format::openai_responses:
-            return "/responses";
-        case api_format::anthropic_messages:
-            return "/messages";
-    }
-    return "/chat/completions";
 }
 
 /// Keeps the last usage snapshot of a canonical stream (for billing).
@@ -182,7 +130,9 @@ struct relay_service::impl {
     std::shared_ptr<const routing::router> router;
     storage::log_writer* logs;
     relay_options options;
-    std::vector<std::unique_ptr<http::client>> clients;  // one per worker
+    std::shared_ptr<const provider::registry> providers;
+    std::vector<std::unique_ptr<http::client>> clients;      // one per worker
+    std::vector<std::unique_ptr<google_tokens>> tokens_for;  // one per worker, on its client
 
     net::awaitable<void> serve_models(request_context& ctx);
     net::awaitable<void> serve_generation(request_context& ctx, api_format format);
@@ -256,10 +206,17 @@ relay_service::relay_service(io_pool& pool, std::shared_ptr<const auth::token_ta
                              std::shared_ptr<const routing::router> router,
                              storage::log_writer* logs, relay_options options)
     : impl_(std::make_unique<impl>(
-          impl{pool, std::move(tokens), std::move(router), logs, std::move(options), {}})) {
+          impl{pool, std::move(tokens), std::move(router), logs, std::move(options), {}, {}, {}})) {
+    impl_->providers = impl_->options.providers;
+    if (!impl_->providers) {
+        auto builtin = std::make_shared<provider::registry>();
+        provider::register_builtin_providers(*builtin);
+        impl_->providers = std::move(builtin);
+    }
     for (std::size_t i = 0; i < pool.size(); ++i) {
         impl_->clients.push_back(std::make_unique<http::client>(pool.context(i).get_executor(),
                                                                 impl_->options.upstream));
+        impl_->tokens_for.push_back(std::make_unique<google_tokens>(*impl_->clients.back()));
     }
 }
 
@@ -562,22 +519,33 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
                                                    const routing::channel& channel,
                                                    const relay_call& call, usage_meter& meter) {
     const api_format format = call.format;
-    const channel_wire* wire = wire_for(channel);
-    if (wire == nullptr) {
+    const provider::adapter* adapter = providers->find(channel.type);
+    if (adapter == nullptr) {
         co_return attempt{false, true, 502,
                           client_error(format, 502, "api_error",
                                        fmt::format("The channel type '{}' cannot serve {}.",
                                                    channel.type, ctx.path()))};
     }
-    const upstream::upstream_format wire_format = format_for(channel, *wire);
-    const bool pass_through = upstream::same_format(wire_format, format);
+    const provider::channel_config config{channel.base_url, channel.settings};
     const std::string upstream_model(channel.upstream_model(call.canonical->model));
+    const upstream::upstream_format wire_format = adapter->format(config, upstream_model);
+    const bool pass_through = upstream::same_format(wire_format, format);
     const bool stream = call.canonical->stream;
     const auto& client_req = ctx.request();
 
-    http::request req;
-    req.method = bhttp::verb::post;
+    upstream::model_capabilities caps = adapter->capabilities(config, upstream_model);
+    if (channel.reasoning_model) caps.openai_reasoning_model = *channel.reasoning_model;
+    for (const auto& [param, action] : channel.param_overrides) caps.set(param, action);
+    upstream::encode_options encode;
+    encode.model = upstream_model;
+    encode.stream = stream;
+    encode.capabilities = &caps;
+    if (channel.default_max_tokens > 0)
+        encode.default_max_output_tokens = channel.default_max_tokens;
+    adapter->tune(config, encode);
+
     conversion_report report;
+    upstream::http_request_parts parts;
     if (pass_through) {
         // Same format: the client's body with the channel's model name (and, for Chat streams,
         // the usage chunk the gateway needs for billing).
@@ -590,34 +558,31 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
         }
         json::object& object = body.get_object();
         object["model"] = upstream_model;
-        if (stream && format == api_format::openai_chat) {
+        if (stream && format == api_format::openai_chat &&
+            caps.action("stream_options") != param_action::drop) {
             auto& so = object["stream_options"];
             if (!so.is_object()) so = json::object{};
             so.get_object()["include_usage"] = true;
         }
-        req.body = json::serialize(body);
-        req.url = upstream_url(channel.base_url, wire->version_prefix, native_path(format));
-        req.headers.set(bhttp::field::content_type, "application/json");
+        if (auto applied = upstream::apply_capabilities(wire_format, object, caps, report);
+            !applied) {
+            co_return attempt{false, true, 400,
+                              client_error(format, 400, "invalid_request_error",
+                                           report.error_message, report.error_param)};
+        }
+        upstream::apply_body_tuning(object, encode);
+        parts.body = json::serialize(body);
+        parts.path = upstream::request_path(wire_format, upstream_model, stream);
+        parts.headers.emplace_back("Content-Type", "application/json");
         if (format == api_format::anthropic_messages) {
             // Clients may send any version; the API knows only its published ones and answers
             // 400 to anything else, so an unknown one is replaced by the current version.
             const bool known = client_req["anthropic-version"] == "2023-01-01";
-            req.headers.set("anthropic-version", known ? "2023-01-01" : "2023-06-01");
+            parts.headers.emplace_back("anthropic-version", known ? "2023-01-01" : "2023-06-01");
         }
     } else {
-        upstream::model_capabilities caps =
-            upstream::builtin_capabilities(wire_format, upstream_model);
-        if (channel.reasoning_model) caps.openai_reasoning_model = *channel.reasoning_model;
-        for (const auto& [param, action] : channel.param_overrides) caps.set(param, action);
-        upstream::encode_options encode;
-        encode.model = upstream_model;
-        encode.stream = stream;
-        encode.capabilities = &caps;
-        if (channel.default_max_tokens > 0) {
-            encode.default_max_output_tokens = channel.default_max_tokens;
-        }
-        auto parts = upstream::encode_request(wire_format, *call.canonical, encode, report);
-        if (!parts) {
+        auto encoded = upstream::encode_request(wire_format, *call.canonical, encode, report);
+        if (!encoded) {
             // The request cannot be expressed for this upstream; another channel of another
             // format might take it.
             co_return attempt{false, true, 400,
@@ -627,28 +592,56 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
                                                : report.error_message,
                                            report.error_param)};
         }
-        req.url = upstream_url(channel.base_url, wire->version_prefix, parts->path);
-        for (const auto& [name, value] : parts->headers) req.headers.set(name, value);
-        req.body = std::move(parts->body);
+        parts = std::move(*encoded);
     }
-    if (wire_format == upstream::upstream_format::anthropic_messages) {
-        if (const auto beta = client_req["anthropic-beta"]; !beta.empty()) {
-            req.headers.set("anthropic-beta", beta);
+
+    provider::credentials creds;
+    creds.key = channel.next_key();
+    creds.now = std::chrono::system_clock::now();
+    google_tokens::token google;
+    if (adapter->auth() == provider::auth_kind::google_oauth) {
+        std::string why;
+        auto fetched = co_await tokens_for[ctx.worker()]->get(creds.key, why);
+        if (!fetched) {
+            log::warn(fmt::format("request {}: channel {}: no access token: {}", ctx.request_id(),
+                                  channel.name, why));
+            co_return attempt{
+                false, true, 502,
+                client_error(format, 502, "api_error",
+                             "The gateway could not authenticate with the upstream.")};
         }
+        google = std::move(*fetched);
+        creds.access_token = google.access_token;
+        creds.project = google.project;
     }
-    req.headers.set(bhttp::field::accept, stream ? "text/event-stream" : "application/json");
-    if (auto key = channel.next_key(); !key.empty()) {
-        switch (wire->key) {
-            case channel_wire::key_style::bearer:
-                req.headers.set(bhttp::field::authorization, fmt::format("Bearer {}", key));
-                break;
-            case channel_wire::key_style::x_api_key:
-                req.headers.set("x-api-key", key);
-                break;
-            case channel_wire::key_style::x_goog_api_key:
-                req.headers.set("x-goog-api-key", key);
-                break;
-        }
+    const std::string_view beta = client_req["anthropic-beta"];
+    const provider::request_target target{upstream_model, stream, beta};
+    conversion_report prepare_report;
+    auto prepared = adapter->prepare(config, target, std::move(parts), creds, prepare_report);
+    if (!prepared) {
+        co_return attempt{false, true, 400,
+                          client_error(format, 400, "invalid_request_error",
+                                       prepare_report.error_message, prepare_report.error_param)};
+    }
+    http::request req;
+    req.method = bhttp::verb::post;
+    req.url = std::move(prepared->url);
+    for (const auto& [name, value] : prepared->headers) req.headers.set(name, value);
+    req.body = std::move(prepared->body);
+    const auto& d = channel.deadlines;
+    if (d.connect_ms >= 0 || d.first_byte_ms >= 0 || d.idle_ms >= 0 || d.total_ms >= 0) {
+        http::timeouts t = options.upstream.default_timeouts;
+        auto pick = [](std::int64_t ms, std::chrono::milliseconds fallback) {
+            return ms >= 0 ? std::chrono::milliseconds(ms) : fallback;
+        };
+        t.connect = pick(d.connect_ms, t.connect);
+        t.first_byte = pick(d.first_byte_ms, t.first_byte);
+        t.idle = pick(d.idle_ms, t.idle);
+        t.total = pick(d.total_ms, t.total);
+        req.deadlines = t;
+    }
+    if (req.headers[bhttp::field::accept].empty()) {
+        req.headers.set(bhttp::field::accept, stream ? "text/event-stream" : "application/json");
     }
 
     auto& client = *clients[ctx.worker()];
@@ -682,6 +675,9 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
     if (status >= 400) {
         auto body = co_await ex->async_read_all();
         const std::string_view text = body ? std::string_view(*body) : std::string_view{};
+        if (status == 401 && adapter->auth() == provider::auth_kind::google_oauth) {
+            tokens_for[ctx.worker()]->invalidate(creds.key);  // revoked or expired early
+        }
         const upstream_error e = upstream::decode_error(wire_format, status, text);
         const bool retryable = status == 429 || status >= 500;
         // The client speaks the upstream's format: its own error JSON goes back as it came

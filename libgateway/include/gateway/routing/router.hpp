@@ -9,6 +9,8 @@
 #include "gateway/core/conversion.hpp"
 #include "gateway/storage/store.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -33,6 +35,7 @@ struct channel {
     int priority = 0;
     int weight = 1;
     std::string settings_json;
+    boost::json::object settings;  ///< `settings_json` parsed (empty when it is not an object)
     /// From `settings`: the wire format the upstream speaks ("openai_chat", "openai_responses",
     /// ...; empty: the channel type's own) and the `max_tokens` sent when a client gave none to
     /// an upstream that requires one (0: the library default).
@@ -43,6 +46,15 @@ struct channel {
     /// (unset: judged from the model name).
     std::vector<std::pair<std::string, param_action>> param_overrides;
     std::optional<bool> reasoning_model;
+    /// From `settings.timeouts` (`connect_ms`, `first_byte_ms`, `idle_ms`, `total_ms`): this
+    /// channel's upstream deadlines in milliseconds, each overriding the gateway-wide one
+    /// (0 = none); -1 where the channel sets none.
+    struct deadline_overrides {
+        std::int64_t connect_ms = -1;
+        std::int64_t first_byte_ms = -1;
+        std::int64_t idle_ms = -1;
+        std::int64_t total_ms = -1;
+    } deadlines;
     mutable std::atomic<std::size_t> key_cursor{0};
 
     /// The next upstream key in turn (empty when the channel has none).

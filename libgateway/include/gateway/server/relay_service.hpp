@@ -2,8 +2,9 @@
 /// The gateway's routes: authentication, routing to a channel, relaying to the upstream (or
 /// answering from the built-in mock provider), and one request log per accepted request.
 ///
-/// Routes: `GET /health`, `GET /v1/models`, `POST /v1/chat/completions` (streamed or not),
-/// and the no-key sandbox `POST /sandbox/v1/{chat/completions,responses,messages}`.
+/// Routes: `GET /health`, `GET /v1/models`, `POST /v1/chat/completions`, `/v1/responses` and
+/// `/v1/messages` (streamed or not, converted to each channel's upstream format), and the no-key
+/// sandbox `POST /sandbox/v1/{chat/completions,responses,messages}`.
 /// Errors reach clients in their own format's error envelope with a fitting status.
 ///
 /// Thread safety: one service serves every worker of the pool; it keeps one HTTP client per
@@ -11,6 +12,7 @@
 
 #include "gateway/auth/token_table.hpp"
 #include "gateway/http/client.hpp"
+#include "gateway/provider/registry.hpp"
 #include "gateway/routing/router.hpp"
 #include "gateway/server/http_server.hpp"
 #include "gateway/server/io_pool.hpp"
@@ -23,6 +25,8 @@ namespace gateway::server {
 struct relay_options {
     http::client_options upstream;
     bool sandbox = true;  ///< serve the /sandbox/v1/ routes
+    /// The provider adapters channel types name; null: the built-in ones.
+    std::shared_ptr<const provider::registry> providers;
 };
 
 class relay_service {

@@ -12,6 +12,8 @@
 #include "gateway/core/stream_event.hpp"
 #include "gateway/upstream/capabilities.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -39,24 +41,47 @@ struct encode_options {
     std::int64_t default_max_output_tokens = 4096;
     /// What the target model accepts; `builtin_capabilities(format, model)` when not configured.
     const model_capabilities* capabilities = nullptr;
+    /// Provider quirks applied to the finished body (see `provider::adapter::tune`): top-level
+    /// fields renamed (Mistral's `random_seed` for `seed`), fields added or replaced
+    /// (OpenRouter's `provider` routing, Vertex's `anthropic_version`), and whether the model
+    /// name goes into the body at all (not for APIs that take it in the URL only).
+    std::vector<std::pair<std::string, std::string>> renames;
+    boost::json::object extra_body;
+    bool model_in_body = true;
 };
 
 /// The HTTP request to send, relative to the channel's base URL (which includes the version,
 /// e.g. `https://api.openai.com/v1`, `https://generativelanguage.googleapis.com/v1beta`).
 struct http_request_parts {
-    std::string path;  ///< "/chat/completions", "/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    std::string
+        path;  ///< "/chat/completions", "/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
     std::string body;
     /// Format headers (Content-Type, `anthropic-version`, ...); never authentication.
     std::vector<std::pair<std::string, std::string>> headers;
 };
+
+/// The format's own path for `model` relative to its API's base URL (what `encode_request` puts
+/// in `http_request_parts::path`), for a body that is passed through unconverted.
+std::string request_path(upstream_format format, std::string_view model, bool stream);
+
+/// Applies `options.renames`, `options.extra_body` and `options.model_in_body` to an encoded
+/// body (every encoder calls it last; pass-through bodies get it too).
+void apply_body_tuning(boost::json::object& body, const encode_options& options);
+
+/// For a body passed through unconverted: the capability rows of `caps` applied to its top-level
+/// fields (a `drop` row removes the field and reports it, a `reject` row fails naming it). Only
+/// rows the table has are applied; the body is otherwise the client's. Wire names map to row names
+/// as the encoders do (`max_completion_tokens` → `max_tokens`, `reasoning_effort` → `reasoning`).
+/// Errors: `errc::unsupported_feature` with `report` naming the parameter.
+result<void> apply_capabilities(upstream_format format, boost::json::object& body,
+                                const model_capabilities& caps, conversion_report& report);
 
 /// Encodes the canonical request for the upstream format. Errors: `errc::unsupported_feature`
 /// (or `errc::bad_request`) with `report.error_message`/`error_param` naming the parameter the
 /// target cannot honour; dropped and emulated parameters are listed in `report.adjustments`.
 /// Reasoning state of another origin is stripped (and reported), never sent as garbage.
 result<http_request_parts> encode_request(upstream_format format, const request& req,
-                                          const encode_options& options,
-                                          conversion_report& report);
+                                          const encode_options& options, conversion_report& report);
 
 /// Decodes a complete (non-stream, HTTP 2xx) response body. `original` is the request it answers
 /// (structured output emulated through a forced tool turns back into text), may be null.

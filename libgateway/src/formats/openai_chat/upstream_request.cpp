@@ -518,10 +518,13 @@ bool request_writer::write(json::object& body, std::string_view model, bool stre
     }
     if (stream) {
         body["stream"] = true;
-        // The gateway meters every stream, so it always asks for the usage chunk.
-        json::object so;
-        so["include_usage"] = true;
-        body["stream_options"] = std::move(so);
+        // The gateway meters every stream, so it asks for the usage chunk, except from servers
+        // that refuse the option (they send usage in their last chunk anyway, e.g. Mistral).
+        if (caps_.action("stream_options") != param_action::drop) {
+            json::object so;
+            so["include_usage"] = true;
+            body["stream_options"] = std::move(so);
+        }
     }
     if (!req_.user.empty()) {
         if (!decide("user", param_action::pass, send)) return false;
@@ -543,7 +546,10 @@ bool request_writer::write(json::object& body, std::string_view model, bool stre
             if (send) body["service_tier"] = *req_.service_tier;
         }
     }
-    if (req_.store) body["store"] = *req_.store;
+    if (req_.store) {
+        if (!decide("store", param_action::pass, send)) return false;
+        if (send) body["store"] = *req_.store;
+    }
 
     // Fields of the client's body without a canonical home: only a Chat upstream understands
     // Chat's; any other format's would be rejected or misread.
