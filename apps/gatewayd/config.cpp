@@ -245,12 +245,20 @@ void read_server(const json::value& value, server_settings& server) {
     }
 }
 
+std::string lowercase(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](char ch) {
+        return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+    });
+    return out;
+}
+
 void read_upstream(const json::value& value, gateway::http::client_options& upstream) {
     const object_reader r(
         value, "upstream",
         {"connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms", "total_timeout_ms",
          "max_idle_connections_per_host", "idle_connection_ttl_s", "verify_tls", "ca_file",
-         "max_response_body_bytes"});
+         "max_response_body_bytes", "proxy", "no_proxy"});
     gateway::http::timeouts& t = upstream.default_timeouts;
     if (auto v = r.integer("connect_timeout_ms", 0, max_timeout_ms)) t.connect = to_ms(*v);
     if (auto v = r.integer("first_byte_timeout_ms", 0, max_timeout_ms)) t.first_byte = to_ms(*v);
@@ -266,6 +274,18 @@ void read_upstream(const json::value& value, gateway::http::client_options& upst
     if (auto v = r.string("ca_file", /*allow_empty=*/true)) upstream.ca_file = std::move(*v);
     if (auto v = r.integer("max_response_body_bytes", 1, int64_max)) {
         upstream.max_body_bytes = static_cast<std::size_t>(*v);
+    }
+    if (auto v = r.string("proxy", /*allow_empty=*/true)) {
+        // Not quoted back: the URL may carry the proxy's password.
+        if (!v->empty() && !gateway::http::valid_proxy_url(*v)) {
+            fail(fmt::format("{} must be an http://[user:password@]host[:port] URL",
+                             key_name(r.path("proxy"))));
+        }
+        upstream.proxy = std::move(*v);
+    }
+    if (auto v = r.string_list("no_proxy")) {
+        upstream.no_proxy.clear();
+        for (const std::string& host : *v) upstream.no_proxy.push_back(lowercase(host));
     }
 }
 
@@ -637,14 +657,6 @@ std::uint64_t env_unsigned(const char* name, std::string_view value, std::uint64
     return *number;
 }
 
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](char ch) {
-        return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
-    });
-    return out;
-}
-
 void apply_environment(config& cfg, const env_lookup& getenv) {
     // An empty variable counts as unset (as compose files often pass them).
     auto get = [&](const char* name) -> std::optional<std::string> {
@@ -710,6 +722,25 @@ void apply_environment(config& cfg, const env_lookup& getenv) {
         }
     }
     if (auto v = get("CA_FILE")) cfg.upstream.ca_file = *v;
+    if (auto v = get("RELAY_PROXY")) {
+        // The value is not quoted back: it may carry the proxy's password.
+        if (!gateway::http::valid_proxy_url(*v)) {
+            fail("RELAY_PROXY is not an http://[user:password@]host[:port] URL");
+        }
+        cfg.upstream.proxy = *v;
+    }
+    if (auto v = get("RELAY_NO_PROXY")) {
+        cfg.upstream.no_proxy.clear();
+        std::string_view rest = *v;
+        while (!rest.empty()) {
+            const std::size_t comma = rest.find(',');
+            std::string_view item = rest.substr(0, comma);
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+            while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+            while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+            if (!item.empty()) cfg.upstream.no_proxy.emplace_back(lowercase(item));
+        }
+    }
 }
 
 }  // namespace

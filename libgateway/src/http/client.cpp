@@ -1,5 +1,6 @@
 #include "gateway/http/client.hpp"
 
+#include "http/inflate.hpp"
 #include "http/url.hpp"
 #include "http/view_body.hpp"
 
@@ -19,6 +20,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -167,6 +169,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     net::any_io_executor executor;
     client_options options;
     std::shared_ptr<ssl::context> tls_context;
+    std::optional<detail::proxy_target> proxy;
     std::vector<host_pool> pools;
     std::size_t idle_count = 0;
     std::size_t opened = 0;
@@ -181,8 +184,21 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     void put_idle(std::unique_ptr<connection> c) noexcept;
     void close_idle() noexcept;
 
+    bool proxied(const detail::upstream_target& t) const noexcept {
+        return proxy && !detail::bypasses_proxy(options.no_proxy, t.host);
+    }
+
     net::awaitable<std::tuple<error_code, tcp::resolver::results_type>> resolve(
-        const detail::upstream_target& t, time_point deadline);
+        const std::string& host, std::uint16_t port, time_point deadline);
+
+    /// TCP connection to `host` (a name, or an IP literal when `host_is_ip`); `what` names the
+    /// peer in errors ("upstream.example:443", "proxy 10.0.0.1:3128").
+    net::awaitable<error_code> dial(beast::tcp_stream& stream, const std::string& host,
+                                    bool host_is_ip, std::uint16_t port, time_point deadline,
+                                    std::string_view what);
+    /// Asks the proxy for a tunnel to `t` over the freshly dialled `conn`.
+    net::awaitable<error_code> open_tunnel(connection& conn, const detail::upstream_target& t,
+                                           time_point deadline);
 
     net::awaitable<result<std::unique_ptr<connection>>> connect(const detail::upstream_target& t,
                                                                 time_point deadline);
@@ -212,6 +228,10 @@ class upstream_exchange final : public exchange {
     net::awaitable<result<std::string>> async_read_all() override;
     void cancel() noexcept override;
 
+    /// After the headers: decode the body if it is gzip or deflate (the headers then describe
+    /// the decoded body). `errc::bad_upstream_response` for an encoding zlib cannot read.
+    error_code start_decoding();
+
     // Used by client::impl while opening.
 
     parser_type& reset_parser(bool head_request, std::size_t max_header_bytes) {
@@ -231,6 +251,8 @@ class upstream_exchange final : public exchange {
     }
 
   private:
+    /// The next piece of the body as it came off the wire.
+    net::awaitable<result<std::string_view>> read_raw();
     error_code fail(errc e, std::string detail) noexcept;
     error_code fail_io(const error_code& ec, time_point deadline) noexcept;
     /// Returns the connection to the pool if the response allows it, else closes it.
@@ -239,6 +261,7 @@ class upstream_exchange final : public exchange {
     std::weak_ptr<client::impl> owner_;
     std::unique_ptr<connection> conn_;
     std::optional<parser_type> parser_;
+    std::unique_ptr<inflater> inflater_;
     std::chrono::milliseconds idle_;
     time_point total_deadline_;
     std::size_t max_body_bytes_;
@@ -300,7 +323,52 @@ void upstream_exchange::cancel() noexcept {
     if (conn_) conn_->close();
 }
 
+error_code upstream_exchange::start_decoding() {
+    auto& fields = parser_->get();
+    const auto it = fields.find(bhttp::field::content_encoding);
+    if (it == fields.end()) return {};
+    switch (classify_content_encoding(it->value())) {
+        case body_encoding::identity:
+            return {};
+        case body_encoding::unsupported:
+            return fail(errc::bad_upstream_response,
+                        fmt::format("the upstream answered with Content-Encoding '{}', which the "
+                                    "gateway does not decode",
+                                    std::string_view(it->value()).substr(0, 40)));
+        case body_encoding::compressed:
+            break;
+    }
+    inflater_ = std::make_unique<inflater>(read_buffer_bytes);
+    fields.erase(bhttp::field::content_encoding);
+    fields.erase(bhttp::field::content_length);
+    return {};
+}
+
 net::awaitable<result<std::string_view>> upstream_exchange::async_read_some() {
+    if (!inflater_) co_return co_await read_raw();
+    for (;;) {
+        if (inflater_->has_input()) {
+            auto decoded = inflater_->next();
+            if (!decoded) {
+                co_return fail(errc::bad_upstream_response,
+                               "the upstream's compressed body is corrupt");
+            }
+            if (!decoded->empty()) co_return *decoded;
+            continue;
+        }
+        auto raw = co_await read_raw();
+        if (!raw || raw->empty()) {
+            if (raw && !inflater_->complete()) {
+                co_return fail(errc::bad_upstream_response,
+                               "the upstream's compressed body ended before its end marker");
+            }
+            co_return raw;
+        }
+        inflater_->feed(*raw);
+    }
+}
+
+net::awaitable<result<std::string_view>> upstream_exchange::read_raw() {
     try {
         if (cancelled_) co_return errc::cancelled;
         if (error_) co_return error_;
@@ -402,6 +470,15 @@ client::impl::impl(net::any_io_executor ex, client_options opts)
         }
     }
     tls_context->set_verify_mode(options.verify_peer ? ssl::verify_peer : ssl::verify_none);
+    if (!options.proxy.empty()) {
+        auto parsed = detail::parse_proxy_url(options.proxy);
+        // The value is not repeated: it may hold the proxy's password.
+        if (!parsed) {
+            throw std::runtime_error(
+                "gateway::http::client: proxy is not an http://[user:password@]host[:port] URL");
+        }
+        proxy = std::move(*parsed);
+    }
     for (const auto& [host, literal] : options.resolve_overrides) {
         net::ip::make_address(literal, ec);
         if (ec) {
@@ -472,7 +549,7 @@ void client::impl::close_idle() noexcept {
 }
 
 net::awaitable<std::tuple<error_code, tcp::resolver::results_type>> client::impl::resolve(
-    const detail::upstream_target& t, time_point deadline) {
+    const std::string& host, std::uint16_t port, time_point deadline) {
     // The resolver runs getaddrinfo off the I/O thread. A timer cancels it at the deadline; the
     // handler holds a weak_ptr so that a late timer never touches a finished resolver.
     auto resolver = std::make_shared<tcp::resolver>(executor);
@@ -484,10 +561,92 @@ net::awaitable<std::tuple<error_code, tcp::resolver::results_type>> client::impl
             if (auto r = weak.lock()) r->cancel();
         });
     }
-    auto [ec, results] =
-        co_await resolver->async_resolve(t.host, std::to_string(t.port), use_tuple);
+    auto [ec, results] = co_await resolver->async_resolve(host, std::to_string(port), use_tuple);
     if (timer) timer->cancel();
     co_return std::tuple{ec, std::move(results)};
+}
+
+net::awaitable<error_code> client::impl::dial(beast::tcp_stream& stream, const std::string& host,
+                                              bool host_is_ip, std::uint16_t port,
+                                              time_point deadline, std::string_view what) {
+    error_code ec;
+    if (host_is_ip) {
+        const auto address = net::ip::make_address(host, ec);
+        if (ec) {
+            co_return fail(errc::upstream_connect_failed,
+                           fmt::format("bad address '{}' of {}: {}", host, what, ec.message()));
+        }
+        set_expiry(stream, deadline);
+        std::tie(ec) = co_await stream.async_connect(tcp::endpoint(address, port), use_tuple);
+    } else {
+        auto [rec, endpoints] = co_await resolve(host, port, deadline);
+        if (rec) {
+            if (is_timeout(rec, deadline)) {
+                co_return fail(errc::upstream_timeout,
+                               fmt::format("DNS lookup of {} timed out", what));
+            }
+            co_return fail(errc::upstream_connect_failed,
+                           fmt::format("DNS lookup of {} failed: {}", what, rec.message()));
+        }
+        set_expiry(stream, deadline);
+        std::tie(ec, std::ignore) = co_await stream.async_connect(endpoints, use_tuple);
+    }
+    if (ec) {
+        if (is_timeout(ec, deadline)) {
+            co_return fail(errc::upstream_timeout, fmt::format("connecting to {} timed out", what));
+        }
+        co_return fail(errc::upstream_connect_failed,
+                       fmt::format("connecting to {} failed: {}", what, ec.message()));
+    }
+    co_return error_code{};
+}
+
+net::awaitable<error_code> client::impl::open_tunnel(connection& conn,
+                                                     const detail::upstream_target& t,
+                                                     time_point deadline) {
+    // CONNECT names the upstream in authority form, port always included (RFC 9110 9.3.6).
+    std::string authority = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+    authority += ':';
+    authority += std::to_string(t.port);
+    const std::string via = fmt::format("proxy {}:{}", proxy->host, proxy->port);
+
+    bhttp::request<bhttp::empty_body> req{bhttp::verb::connect, authority, 11};
+    req.set(bhttp::field::host, authority);
+    if (!proxy->authorization.empty()) {
+        req.set(bhttp::field::proxy_authorization, proxy->authorization);
+    }
+    beast::tcp_stream& stream = conn.tcp();
+    set_expiry(stream, deadline);
+    auto [wec, written] = co_await bhttp::async_write(stream, req, use_tuple);
+    (void)written;
+    // A 2xx answer to CONNECT has no body whatever its headers say: read the header only.
+    bhttp::response_parser<bhttp::empty_body> parser;
+    parser.skip(true);
+    error_code rec = wec;
+    if (!rec) {
+        std::tie(rec, std::ignore) =
+            co_await bhttp::async_read_header(stream, conn.buffer(), parser, use_tuple);
+    }
+    if (rec) {
+        if (is_timeout(rec, deadline)) {
+            co_return fail(errc::upstream_timeout,
+                           fmt::format("{} did not open a tunnel to {} in time", via, authority));
+        }
+        co_return fail(errc::upstream_connect_failed,
+                       fmt::format("{} failed while opening a tunnel to {}: {}", via, authority,
+                                   rec.message()));
+    }
+    const unsigned status = parser.get().result_int();
+    if (status < 200 || status >= 300) {
+        co_return fail(errc::upstream_connect_failed,
+                       fmt::format("{} refused a tunnel to {}: {} {}", via, authority, status,
+                                   std::string_view(parser.get().reason()).substr(0, 80)));
+    }
+    if (conn.buffer().size() != 0) {
+        co_return fail(errc::upstream_connect_failed,
+                       fmt::format("{} sent bytes before the TLS handshake", via));
+    }
+    co_return error_code{};
 }
 
 net::awaitable<result<std::unique_ptr<connection>>> client::impl::connect(
@@ -498,38 +657,17 @@ net::awaitable<result<std::unique_ptr<connection>>> client::impl::connect(
     beast::tcp_stream& stream = conn->tcp();
 
     error_code ec;
-    const auto pinned = options.resolve_overrides.find(t.host);
-    if (t.host_is_ip || pinned != options.resolve_overrides.end()) {
-        const std::string& literal =
-            pinned != options.resolve_overrides.end() ? pinned->second : t.host;
-        const auto address = net::ip::make_address(literal, ec);
-        if (ec) {
-            co_return fail(errc::upstream_connect_failed,
-                           fmt::format("bad upstream address '{}': {}", literal, ec.message()));
-        }
-        set_expiry(stream, deadline);
-        std::tie(ec) = co_await stream.async_connect(tcp::endpoint(address, t.port), use_tuple);
+    if (proxied(t)) {
+        ec = co_await dial(stream, proxy->host, proxy->host_is_ip, proxy->port, deadline,
+                           fmt::format("proxy {}:{}", proxy->host, proxy->port));
+        if (!ec && t.tls) ec = co_await open_tunnel(*conn, t, deadline);
     } else {
-        auto [rec, endpoints] = co_await resolve(t, deadline);
-        if (rec) {
-            if (is_timeout(rec, deadline)) {
-                co_return fail(errc::upstream_timeout,
-                               fmt::format("DNS lookup of {} timed out", t.host));
-            }
-            co_return fail(errc::upstream_connect_failed,
-                           fmt::format("DNS lookup of {} failed: {}", t.host, rec.message()));
-        }
-        set_expiry(stream, deadline);
-        std::tie(ec, std::ignore) = co_await stream.async_connect(endpoints, use_tuple);
+        const auto pinned = options.resolve_overrides.find(t.host);
+        const bool literal = t.host_is_ip || pinned != options.resolve_overrides.end();
+        ec = co_await dial(stream, literal && !t.host_is_ip ? pinned->second : t.host, literal,
+                           t.port, deadline, fmt::format("{}:{}", t.host, t.port));
     }
-    if (ec) {
-        if (is_timeout(ec, deadline)) {
-            co_return fail(errc::upstream_timeout,
-                           fmt::format("connecting to {}:{} timed out", t.host, t.port));
-        }
-        co_return fail(errc::upstream_connect_failed,
-                       fmt::format("connecting to {}:{} failed: {}", t.host, t.port, ec.message()));
-    }
+    if (ec) co_return ec;
     ++opened;
     stream.socket().set_option(tcp::no_delay(true), ec);  // small writes must not wait
 
@@ -590,7 +728,19 @@ net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(re
     bhttp::request<bhttp::string_body> msg;
     static_cast<bhttp::fields&>(msg) = std::move(req.headers);
     msg.method(req.method);
-    msg.target(t.target);
+    const bool plain_via_proxy = !t.tls && proxied(t);
+    if (plain_via_proxy) {
+        // A proxy is asked for an absolute URL (RFC 9112 3.2.2).
+        msg.target("http://" + t.host_header + t.target);
+        if (!proxy->authorization.empty()) {
+            msg.set(bhttp::field::proxy_authorization, proxy->authorization);
+        }
+    } else {
+        msg.target(t.target);
+    }
+    if (options.request_gzip && msg.find(bhttp::field::accept_encoding) == msg.end()) {
+        msg.set(bhttp::field::accept_encoding, "gzip");
+    }
     msg.version(11);
     msg.set(bhttp::field::host, t.host_header);
     if (msg.find(bhttp::field::user_agent) == msg.end()) {
@@ -690,12 +840,21 @@ net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(re
                                                                     t.host, t.port, rec.message()));
         }
         ex->attach(std::move(conn));
+        if (const error_code dec = ex->start_decoding()) co_return dec;
         co_return ex;
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // client
+
+bool valid_proxy_url(std::string_view url) noexcept {
+    try {
+        return detail::parse_proxy_url(url).has_value();
+    } catch (...) {
+        return false;
+    }
+}
 
 client::client(net::any_io_executor executor, client_options options)
     : impl_(std::make_shared<impl>(std::move(executor), std::move(options))) {}

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gateway::http::detail {
 
@@ -22,5 +23,21 @@ struct upstream_target {
 /// Parses `url`; `errc::bad_request` unless it is an absolute http(s) URL with a host, a valid
 /// port and no user information (credentials belong in headers).
 result<upstream_target> parse_upstream_url(std::string_view url);
+
+/// A forward proxy: where to connect, and the `Proxy-Authorization` value (empty without
+/// credentials).
+struct proxy_target {
+    std::string host;
+    bool host_is_ip = false;
+    std::uint16_t port = 80;
+    std::string authorization;  ///< "Basic base64(user:password)" (a secret)
+};
+
+/// Parses `http://[user:password@]host[:port][/]`; `errc::bad_request` otherwise (another
+/// scheme, a path, query or fragment).
+result<proxy_target> parse_proxy_url(std::string_view url);
+
+/// Whether `host` (lowercase name or IP literal) matches an entry of a no-proxy list.
+bool bypasses_proxy(const std::vector<std::string>& no_proxy, std::string_view host) noexcept;
 
 }  // namespace gateway::http::detail

@@ -643,6 +643,9 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
     if (req.headers[bhttp::field::accept].empty()) {
         req.headers.set(bhttp::field::accept, stream ? "text/event-stream" : "application/json");
     }
+    // A compressing server may hold events back to fill its deflate blocks: streams are asked
+    // for uncompressed, whole bodies for gzip (decoded by the client).
+    if (stream) req.headers.set(bhttp::field::accept_encoding, "identity");
 
     auto& client = *clients[ctx.worker()];
     std::unique_ptr<http::exchange> ex;

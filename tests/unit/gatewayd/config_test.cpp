@@ -537,6 +537,34 @@ TEST_CASE("malformed environment variables are named", "[config]") {
     CHECK(cfg.server.port == 3000);
 }
 
+TEST_CASE("the upstream proxy is checked and never quoted", "[config]") {
+    config cfg = gatewayd::parse_config(
+        R"({"upstream": {"proxy": "http://u:p@proxy.internal:3128",
+                         "no_proxy": ["LocalHost", ".corp.example"]}})");
+    CHECK(cfg.upstream.proxy == "http://u:p@proxy.internal:3128");
+    CHECK(cfg.upstream.no_proxy == std::vector<std::string>{"localhost", ".corp.example"});
+
+    for (const std::string bad : {"https://secret-pw@proxy:3128", "socks5://h:1080",
+                                  "http://h:99999", "http://h/path", "proxy:3128"}) {
+        INFO(bad);
+        const std::string error = parse_error(R"({"upstream": {"proxy": ")" + bad + R"("}})");
+        CHECK_THAT(error, Contains(R"("upstream.proxy" must be an http://)"));
+        CHECK_THAT(error, !Contains(bad));
+    }
+    CHECK_THAT(parse_error(R"({"upstream": {"no_proxy": "localhost"}})"),
+               Contains("upstream.no_proxy"));
+
+    config env_cfg = gatewayd::default_config();
+    gatewayd::apply_env_overrides(env_cfg,
+                                  env({{"RELAY_PROXY", "http://proxy:8080"},
+                                       {"RELAY_NO_PROXY", " Localhost, .Corp.example ,,"}}));
+    CHECK(env_cfg.upstream.proxy == "http://proxy:8080");
+    CHECK(env_cfg.upstream.no_proxy == std::vector<std::string>{"localhost", ".corp.example"});
+    const std::string error = env_error({{"RELAY_PROXY", "ftp://user:hunter2@proxy"}});
+    CHECK_THAT(error, Contains("RELAY_PROXY is not an http://"));
+    CHECK_THAT(error, !Contains("hunter2"));
+}
+
 TEST_CASE("the process environment overload reads getenv", "[config]") {
     ::setenv("PORT", "4321", 1);
     ::setenv("LOG_LEVEL", "warn", 1);

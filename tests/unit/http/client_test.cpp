@@ -42,9 +42,12 @@ using gateway::http::exchange;
 using gateway::http::request;
 using gateway::http::response;
 using gateway::test::fake_upstream;
+using gateway::test::get_request;
 using gateway::test::json_response;
 using gateway::test::recorded_request;
 using gateway::test::run_coro;
+using gateway::test::send;
+
 using gateway::test::scripted_response;
 using gateway::test::sleep_for;
 using gateway::test::sse_response;
@@ -56,13 +59,6 @@ std::chrono::milliseconds since(clock_type::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start);
 }
 
-request get(std::string url) {
-    request r;
-    r.method = bhttp::verb::get;
-    r.url = std::move(url);
-    return r;
-}
-
 request post(std::string url, std::string body) {
     request r;
     r.method = bhttp::verb::post;
@@ -70,10 +66,6 @@ request post(std::string url, std::string body) {
     r.headers.set(bhttp::field::content_type, "application/json");
     r.body = std::move(body);
     return r;
-}
-
-net::awaitable<gateway::result<response>> send(client& c, request r) {
-    co_return co_await c.async_send(std::move(r));
 }
 
 /// A port on 127.0.0.1 where nothing listens (bound, then released).
@@ -173,7 +165,8 @@ TEST_CASE("client: POST with a Content-Length response", "[http]") {
           std::to_string(std::string_view(R"({"model":"m","messages":[]})").size()));
     CHECK(header(seen[0].headers, bhttp::field::content_type) == "application/json");
     CHECK(header(seen[0].headers, bhttp::field::user_agent) == "gatewayd/0.1");
-    CHECK(header(seen[0].headers, bhttp::field::accept_encoding) == "<absent>");
+    CHECK(header(seen[0].headers, bhttp::field::accept_encoding) ==
+          "gzip");  // request_gzip, the default
     CHECK(seen[0].headers["x-api-key"] == "secret");
     CHECK(seen[0].body == R"({"model":"m","messages":[]})");
     CHECK(c.connections_opened() == 1);
@@ -185,7 +178,7 @@ TEST_CASE("client: GET keeps a caller's User-Agent and sends no body", "[http]")
     net::io_context ioc;
     client c(ioc.get_executor());
 
-    auto req = get(upstream.base_url());  // no path at all: the target is "/"
+    auto req = get_request(upstream.base_url());  // no path at all: the target is "/"
     req.headers.set(bhttp::field::user_agent, "custom-agent/2");
     auto res = run_coro(ioc, send(c, std::move(req)));
 
@@ -205,10 +198,10 @@ TEST_CASE("client: HEAD reads headers only and keeps the connection", "[http]") 
     net::io_context ioc;
     client c(ioc.get_executor());
 
-    auto req = get(upstream.base_url() + "/h");
+    auto req = get_request(upstream.base_url() + "/h");
     req.method = bhttp::verb::head;
     auto head = run_coro(ioc, send(c, std::move(req)));
-    auto after = run_coro(ioc, send(c, get(upstream.base_url() + "/g")));
+    auto after = run_coro(ioc, send(c, get_request(upstream.base_url() + "/g")));
 
     REQUIRE(head.has_value());
     CHECK(head->status == 200);
@@ -236,7 +229,7 @@ struct stream_observation {
 
 net::awaitable<stream_observation> read_stream(client& c, std::string url) {
     stream_observation o;
-    auto ex = co_await c.async_open(get(std::move(url)));
+    auto ex = co_await c.async_open(get_request(std::move(url)));
     REQUIRE(ex.has_value());
     o.status = (*ex)->status();
     o.transfer_encoding = header((*ex)->headers(), bhttp::field::transfer_encoding);
@@ -347,7 +340,8 @@ TEST_CASE("client: close_after responses get a new connection each time", "[http
     client c(ioc.get_executor());
 
     for (int i = 0; i < 3; ++i) {
-        auto res = run_coro(ioc, send(c, get(upstream.base_url() + "/r" + std::to_string(i))));
+        auto res =
+            run_coro(ioc, send(c, get_request(upstream.base_url() + "/r" + std::to_string(i))));
         REQUIRE(res.has_value());
         CHECK(res->body == "{\"path\":\"/r" + std::to_string(i) + "\"}");
         CHECK(header(res->headers, bhttp::field::connection) == "close");
@@ -395,10 +389,10 @@ TEST_CASE("client: idle connections past their TTL are not reused", "[http]") {
     options.idle_connection_ttl = 1s;
     client c(ioc.get_executor(), options);
 
-    REQUIRE(run_coro(ioc, send(c, get(upstream.base_url() + "/a"))).has_value());
+    REQUIRE(run_coro(ioc, send(c, get_request(upstream.base_url() + "/a"))).has_value());
     CHECK(c.idle_connections() == 1);
     std::this_thread::sleep_for(1100ms);
-    REQUIRE(run_coro(ioc, send(c, get(upstream.base_url() + "/b"))).has_value());
+    REQUIRE(run_coro(ioc, send(c, get_request(upstream.base_url() + "/b"))).has_value());
     CHECK(c.connections_opened() == 2);
     CHECK(c.idle_connections() == 1);
 }
@@ -409,7 +403,7 @@ net::awaitable<std::size_t> three_at_once(client& c, std::string url) {
     // Three exchanges open at the same time need three connections.
     std::vector<std::unique_ptr<exchange>> open;
     for (int i = 0; i < 3; ++i) {
-        auto ex = co_await c.async_open(get(url));
+        auto ex = co_await c.async_open(get_request(url));
         REQUIRE(ex.has_value());
         open.push_back(std::move(*ex));
     }
@@ -500,7 +494,7 @@ TEST_CASE("client: idle timeout while the upstream hangs mid-body", "[http]") {
     net::io_context ioc;
     client c(ioc.get_executor());
 
-    auto req = get(upstream.base_url() + "/hang");
+    auto req = get_request(upstream.base_url() + "/hang");
     req.deadlines = gateway::http::timeouts{};
     req.deadlines->idle = 100ms;
     const auto f = run_coro(ioc, read_until_failure(c, std::move(req)));
@@ -522,7 +516,7 @@ TEST_CASE("client: total deadline bounds a slow stream", "[http]") {
     net::io_context ioc;
     client c(ioc.get_executor());
 
-    auto req = get(upstream.base_url() + "/sse");
+    auto req = get_request(upstream.base_url() + "/sse");
     req.deadlines = gateway::http::timeouts{};
     req.deadlines->total = 250ms;
     const auto start = clock_type::now();
@@ -551,7 +545,7 @@ struct cancel_observation {
 
 net::awaitable<cancel_observation> read_and_cancel(client& c, std::string url) {
     cancel_observation o;
-    auto ex = co_await c.async_open(get(std::move(url)));
+    auto ex = co_await c.async_open(get_request(std::move(url)));
     REQUIRE(ex.has_value());
     auto first = co_await (*ex)->async_read_some();
     REQUIRE(first.has_value());
@@ -592,7 +586,7 @@ TEST_CASE("client: cancel() ends a pending read and the upstream sees the abort"
     CHECK(upstream.aborted_responses() == 1);
     // A cancelled connection is never pooled.
     CHECK(c.idle_connections() == 0);
-    auto next = run_coro(ioc, send(c, get(upstream.base_url() + "/again")));
+    auto next = run_coro(ioc, send(c, get_request(upstream.base_url() + "/again")));
     REQUIRE(next.has_value());
     CHECK(c.connections_opened() == 2);
 }
@@ -602,7 +596,8 @@ TEST_CASE("client: connection refused", "[http]") {
     client c(ioc.get_executor());
     const auto port = unused_port();
 
-    auto res = run_coro(ioc, send(c, get("http://127.0.0.1:" + std::to_string(port) + "/")));
+    auto res =
+        run_coro(ioc, send(c, get_request("http://127.0.0.1:" + std::to_string(port) + "/")));
 
     REQUIRE_FALSE(res.has_value());
     CHECK(res.error() == errc::upstream_connect_failed);
@@ -616,7 +611,7 @@ TEST_CASE("client: an IPv6 literal URL is parsed and dialled", "[http]") {
     client c(ioc.get_executor());
     const auto port = unused_port();  // nothing listens there on ::1 either, or v6 is absent
 
-    auto res = run_coro(ioc, send(c, get("http://[::1]:" + std::to_string(port) + "/x")));
+    auto res = run_coro(ioc, send(c, get_request("http://[::1]:" + std::to_string(port) + "/x")));
 
     REQUIRE_FALSE(res.has_value());
     CHECK(res.error() == errc::upstream_connect_failed);  // not bad_request
@@ -631,7 +626,7 @@ TEST_CASE("client: malformed URLs are bad requests", "[http]") {
           "http://host:99999/", "http://host:0/", "http://host:12ab/",
           "https://user:pw@example.com/", "http://exa mple.com/", "http://ex%41mple.com/"}) {
         INFO("url: " << url);
-        auto res = run_coro(ioc, send(c, get(url)));
+        auto res = run_coro(ioc, send(c, get_request(url)));
         REQUIRE_FALSE(res.has_value());
         CHECK(res.error() == errc::bad_request);
     }
@@ -654,13 +649,13 @@ TEST_CASE("client: max_body_bytes limits whole-body reads", "[http]") {
 
     SECTION("Content-Length over the limit") {
         chunked = false;
-        auto res = run_coro(ioc, send(c, get(upstream.base_url() + "/big")));
+        auto res = run_coro(ioc, send(c, get_request(upstream.base_url() + "/big")));
         REQUIRE_FALSE(res.has_value());
         CHECK(res.error() == errc::body_too_large);
     }
     SECTION("chunked body growing over the limit") {
         chunked = true;
-        auto res = run_coro(ioc, send(c, get(upstream.base_url() + "/big")));
+        auto res = run_coro(ioc, send(c, get_request(upstream.base_url() + "/big")));
         REQUIRE_FALSE(res.has_value());
         CHECK(res.error() == errc::body_too_large);
     }
@@ -674,7 +669,7 @@ TEST_CASE("client: a body delimited by the connection closing", "[http]") {
     net::io_context ioc;
     client c(ioc.get_executor());
 
-    auto res = run_coro(ioc, send(c, get(server.url("/eof"))));
+    auto res = run_coro(ioc, send(c, get_request(server.url("/eof"))));
 
     REQUIRE(res.has_value());
     CHECK(res->status == 200);
@@ -689,7 +684,7 @@ TEST_CASE("client: interim 1xx responses are skipped", "[http]") {
     net::io_context ioc;
     client c(ioc.get_executor());
 
-    auto res = run_coro(ioc, send(c, get(server.url("/hints"))));
+    auto res = run_coro(ioc, send(c, get_request(server.url("/hints"))));
 
     REQUIRE(res.has_value());
     CHECK(res->status == 201);
@@ -704,21 +699,21 @@ TEST_CASE("client: protocol violations are bad upstream responses", "[http]") {
 
     SECTION("not HTTP") {
         raw_server server("SSH-2.0-OpenSSH_9.2\r\n\r\n");
-        auto res = run_coro(ioc, send(c, get(server.url("/"))));
+        auto res = run_coro(ioc, send(c, get_request(server.url("/"))));
         REQUIRE_FALSE(res.has_value());
         CHECK(res.error() == errc::bad_upstream_response);
     }
     SECTION("headers over max_header_bytes") {
         raw_server server("HTTP/1.1 200 OK\r\nX-Big: " + std::string(2000, 'a') +
                           "\r\nContent-Length: 0\r\n\r\n");
-        auto res = run_coro(ioc, send(c, get(server.url("/"))));
+        auto res = run_coro(ioc, send(c, get_request(server.url("/"))));
         REQUIRE_FALSE(res.has_value());
         CHECK(res.error() == errc::bad_upstream_response);
         CHECK_THAT(c.last_error_detail(), Catch::Matchers::Contains("max_header_bytes"));
     }
     SECTION("body shorter than its Content-Length") {
         raw_server server("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");
-        auto res = run_coro(ioc, send(c, get(server.url("/"))));
+        auto res = run_coro(ioc, send(c, get_request(server.url("/"))));
         REQUIRE_FALSE(res.has_value());
         CHECK(res.error() == errc::bad_upstream_response);
     }
@@ -733,7 +728,7 @@ TEST_CASE("client: an exchange destroyed before its end closes the connection", 
 
     const auto first =
         run_coro(ioc, [](client& cl, std::string url) -> net::awaitable<std::string> {
-            auto ex = co_await cl.async_open(get(std::move(url)));
+            auto ex = co_await cl.async_open(get_request(std::move(url)));
             REQUIRE(ex.has_value());
             auto piece = co_await (*ex)->async_read_some();
             REQUIRE(piece.has_value());
@@ -749,7 +744,7 @@ namespace {
 
 net::awaitable<std::string> read_after_client_dies(std::unique_ptr<client>& owner,
                                                    std::string url) {
-    auto ex = co_await owner->async_open(get(std::move(url)));
+    auto ex = co_await owner->async_open(get_request(std::move(url)));
     REQUIRE(ex.has_value());
     std::string body;
     auto first = co_await (*ex)->async_read_some();

@@ -23,11 +23,14 @@ using gateway::http::client_options;
 using gateway::http::request;
 using gateway::http::response;
 using gateway::test::fake_upstream;
+using gateway::test::get_request;
 using gateway::test::json_response;
 using gateway::test::make_server_identity;
 using gateway::test::make_test_ca;
 using gateway::test::recorded_request;
 using gateway::test::run_coro;
+using gateway::test::send;
+
 using gateway::test::server_cert_options;
 using gateway::test::sse_response;
 using gateway::test::temp_file;
@@ -36,17 +39,6 @@ using gateway::test::test_ca;
 const test_ca& the_ca() {
     static const test_ca ca = make_test_ca();
     return ca;
-}
-
-request get(std::string url) {
-    request r;
-    r.method = bhttp::verb::get;
-    r.url = std::move(url);
-    return r;
-}
-
-net::awaitable<gateway::result<response>> send(client& c, request r) {
-    co_return co_await c.async_send(std::move(r));
 }
 
 fake_upstream secure_upstream(const server_cert_options& cert = {}) {
@@ -86,18 +78,18 @@ TEST_CASE("tls: a certificate signed by the configured CA is accepted", "[http][
     client c(ioc.get_executor(), options);
 
     // By name (DNS, SNI, DNS SAN) and by address (IP SAN).
-    auto by_name = run_coro(ioc, send(c, get(named_url(upstream, "/v1/models"))));
+    auto by_name = run_coro(ioc, send(c, get_request(named_url(upstream, "/v1/models"))));
     INFO(c.last_error_detail());
     REQUIRE(by_name.has_value());
     CHECK(by_name->status == 200);
     CHECK(by_name->body == R"({"secure":true})");
 
-    auto by_ip = run_coro(ioc, send(c, get(upstream.base_url() + "/v1/models")));
+    auto by_ip = run_coro(ioc, send(c, get_request(upstream.base_url() + "/v1/models")));
     REQUIRE(by_ip.has_value());
     CHECK(by_ip->body == R"({"secure":true})");
 
     // A chunked stream over TLS, then reuse of the pooled TLS connection to the named host.
-    auto sse = run_coro(ioc, send(c, get(named_url(upstream, "/sse"))));
+    auto sse = run_coro(ioc, send(c, get_request(named_url(upstream, "/sse"))));
     REQUIRE(sse.has_value());
     CHECK(sse->body == "data: one\n\ndata: two\n\n");
     CHECK(c.connections_opened() == 2);  // one per (https, host, port)
@@ -115,7 +107,7 @@ TEST_CASE("tls: a client without the test CA rejects the server", "[http][tls]")
     net::io_context ioc;
     client c(ioc.get_executor(), pinned_options());  // system store only
 
-    auto res = run_coro(ioc, send(c, get(named_url(upstream, "/"))));
+    auto res = run_coro(ioc, send(c, get_request(named_url(upstream, "/"))));
 
     REQUIRE_FALSE(res.has_value());
     CHECK(res.error() == errc::upstream_connect_failed);
@@ -135,12 +127,12 @@ TEST_CASE("tls: a certificate for another name is rejected", "[http][tls]") {
     options.ca_file = ca_file.path();
     client c(ioc.get_executor(), options);
 
-    auto by_name = run_coro(ioc, send(c, get(named_url(upstream, "/"))));
+    auto by_name = run_coro(ioc, send(c, get_request(named_url(upstream, "/"))));
     REQUIRE_FALSE(by_name.has_value());
     CHECK(by_name.error() == errc::upstream_connect_failed);
     CHECK_THAT(c.last_error_detail(), Catch::Matchers::Contains("hostname mismatch"));
 
-    auto by_ip = run_coro(ioc, send(c, get(upstream.base_url() + "/")));
+    auto by_ip = run_coro(ioc, send(c, get_request(upstream.base_url() + "/")));
     REQUIRE_FALSE(by_ip.has_value());
     CHECK(by_ip.error() == errc::upstream_connect_failed);
     CHECK_THAT(c.last_error_detail(), Catch::Matchers::Contains("IP address mismatch"));
@@ -157,7 +149,7 @@ TEST_CASE("tls: an expired certificate is rejected", "[http][tls]") {
     options.ca_file = ca_file.path();
     client c(ioc.get_executor(), options);
 
-    auto res = run_coro(ioc, send(c, get(named_url(upstream, "/"))));
+    auto res = run_coro(ioc, send(c, get_request(named_url(upstream, "/"))));
 
     REQUIRE_FALSE(res.has_value());
     CHECK(res.error() == errc::upstream_connect_failed);
@@ -175,7 +167,7 @@ TEST_CASE("tls: verify_peer = false accepts an unverifiable certificate", "[http
     options.verify_peer = false;
     client c(ioc.get_executor(), options);
 
-    auto res = run_coro(ioc, send(c, get(named_url(upstream, "/"))));
+    auto res = run_coro(ioc, send(c, get_request(named_url(upstream, "/"))));
 
     REQUIRE(res.has_value());
     CHECK(res->body == R"({"secure":true})");

@@ -1,6 +1,8 @@
 #pragma once
 // Runs one coroutine to completion on a test's io_context (the client's executor), with a time
-// limit so a bug fails the test instead of hanging it.
+// limit so a bug fails the test instead of hanging it; and the requests the client tests send.
+
+#include "gateway/http/client.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -13,6 +15,7 @@
 
 #include <chrono>
 #include <future>
+#include <string>
 #include <utility>
 
 namespace gateway::test {
@@ -31,6 +34,17 @@ T run_coro(boost::asio::io_context& ioc, boost::asio::awaitable<T> coro,
 inline boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, d);
     co_await timer.async_wait(boost::asio::use_awaitable);
+}
+
+inline http::request get_request(std::string url) {
+    http::request r;
+    r.method = boost::beast::http::verb::get;
+    r.url = std::move(url);
+    return r;
+}
+
+inline boost::asio::awaitable<result<http::response>> send(http::client& c, http::request r) {
+    co_return co_await c.async_send(std::move(r));
 }
 
 }  // namespace gateway::test

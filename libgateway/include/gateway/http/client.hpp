@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gateway::http {
 
@@ -49,6 +50,20 @@ struct client_options {
     /// to the address without a DNS lookup, while SNI, the Host header and certificate checks
     /// still use the name. For pinning an upstream, and for tests that need a name without DNS.
     std::map<std::string, std::string, std::less<>> resolve_overrides;
+    /// Forward proxy for upstream calls, `http://[user:password@]host[:port]` (port 80 by
+    /// default); empty: direct. HTTPS upstreams are reached through a CONNECT tunnel (TLS stays
+    /// end to end, certificate checks against the upstream's name); plain-HTTP upstreams are
+    /// asked for in absolute form. Credentials go in `Proxy-Authorization: Basic`. The proxy
+    /// itself is spoken to over plain TCP. A malformed value throws at construction.
+    std::string proxy;
+    /// Hosts reached directly although `proxy` is set: `api.example.com` (that host and its
+    /// subdomains), `.example.com` (subdomains only), an IP literal, or `*` (every host).
+    std::vector<std::string> no_proxy;
+    /// Send `Accept-Encoding: gzip` when the request names no encoding. gzip and deflate
+    /// responses are decoded whatever was asked (`Content-Encoding` and `Content-Length` are then
+    /// removed from the response headers, which describe the decoded body); another encoding
+    /// fails with `errc::bad_upstream_response`.
+    bool request_gzip = true;
 };
 
 struct request {
@@ -66,6 +81,9 @@ struct response {
     boost::beast::http::fields headers;
     std::string body;
 };
+
+/// Whether `url` is a `client_options::proxy` value the client accepts.
+bool valid_proxy_url(std::string_view url) noexcept;
 
 class exchange;
 
