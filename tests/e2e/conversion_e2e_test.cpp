@@ -107,27 +107,6 @@ std::string claude_request(std::string_view model, bool stream, std::string_view
 
 json::object parse_object(const std::string& text) { return json::parse(text).as_object(); }
 
-/// The JSON payloads of an SSE body, with their event names ("" when none).
-std::vector<std::pair<std::string, std::string>> sse_events(const std::string& body) {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (const auto& raw : split_sse_events(body)) {
-        std::string event;
-        std::string data;
-        std::size_t at = 0;
-        while (at < raw.size()) {
-            std::size_t end = raw.find('\n', at);
-            if (end == std::string::npos) end = raw.size();
-            std::string line = raw.substr(at, end - at);
-            if (!line.empty() && line.back() == '\r') line.pop_back();
-            if (line.starts_with("event: ")) event = line.substr(7);
-            if (line.starts_with("data: ")) data = line.substr(6);
-            at = end + 1;
-        }
-        if (!data.empty()) out.emplace_back(event, data);
-    }
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE("a Claude client reaches an OpenAI Chat upstream, streamed and not", "[e2e][convert]") {

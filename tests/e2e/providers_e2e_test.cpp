@@ -205,6 +205,68 @@ TEST_CASE("azure: deployment URL, api-version and api-key through gatewayd", "[e
     CHECK(seen[0].headers[http::field::authorization].empty());
 }
 
+TEST_CASE("azure: content-filter annotations through a conversion", "[e2e][providers]") {
+    fake_upstream upstream{[](const recorded_request& r) {
+        if (r.body.find(R"("stream":true)") != std::string::npos) {
+            return sse_response(read_fixture("azure/text-stream.sse"));
+        }
+        return json_response(200, read_fixture("azure/content-filter.json"));
+    }};
+    gatewayd_process gw{config_with(R"({"name": "azure", "type": "azure", "base_url": ")" +
+                                    upstream.base_url() +
+                                    R"(", "key": "azure-secret-key", "models": ["gpt-4o"]})")};
+    const std::vector<std::pair<std::string, std::string>> claude_headers{
+        {"x-api-key", relay_key}, {"anthropic-version", "2023-06-01"}};
+    const std::string claude_body =
+        R"({"model":"gpt-4o","max_tokens":64,"messages":[{"role":"user","content":"Hi"}])";
+
+    SECTION("stream: the annotation-only first chunk opens nothing, the message is the model's") {
+        auto res = http_call(gw.port(), http::verb::post, "/v1/messages",
+                             claude_body + R"(,"stream":true})", claude_headers);
+        REQUIRE(res.status == 200);
+        auto events = sse_events(res.body);
+        REQUIRE(events.size() >= 5);
+        CHECK(events.front().first == "message_start");
+        CHECK(events.back().first == "message_stop");
+        std::string text;
+        int text_blocks = 0;
+        for (const auto& [name, data] : events) {
+            auto o = json::parse(data).as_object();
+            if (name == "message_start") {
+                CHECK(o.at("message").at("id").as_string().starts_with("msg_"));
+                CHECK(o.at("message").at("model") == "gpt-4o");
+            }
+            if (name == "content_block_start") ++text_blocks;
+            if (name == "content_block_delta") text += o.at("delta").at("text").as_string();
+            if (name == "message_delta") {
+                CHECK(o.at("delta").at("stop_reason") == "end_turn");
+                CHECK(o.at("usage").at("output_tokens") == 8);
+            }
+        }
+        CHECK(text_blocks == 1);
+        CHECK(text == "The capital of France is Paris.");
+    }
+    SECTION("non-stream: a completion cut by the filter is a refusal to a Claude client") {
+        auto res = http_call(gw.port(), http::verb::post, "/v1/messages", claude_body + "}",
+                             claude_headers);
+        REQUIRE(res.status == 200);
+        auto msg = json::parse(res.body).as_object();
+        CHECK(msg.at("stop_reason") == "refusal");
+        CHECK(msg.at("content").at(0).at("text") == "The duel ended when");
+        CHECK(msg.at("usage").at("input_tokens") == 18);
+    }
+    SECTION("pass-through: a Chat client gets Azure's chunks as they are") {
+        auto res = http_call(
+            gw.port(), http::verb::post, "/v1/chat/completions",
+            R"({"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Hi"}]})",
+            bearer());
+        REQUIRE(res.status == 200);
+        CHECK(res.body.find(R"("prompt_filter_results")") != std::string::npos);
+        CHECK(res.body.find(R"("content_filter_offsets")") != std::string::npos);
+        CHECK(res.body.ends_with("data: [DONE]\n\n"));
+    }
+}
+
 TEST_CASE("a provider declared as data in the configuration", "[e2e][providers]") {
     fake_upstream upstream{[](const recorded_request&) {
         return json_response(200, read_fixture("openai_chat/text.json"));

@@ -40,4 +40,24 @@ std::vector<std::string> split_sse_events(std::string_view body) {
     return events;
 }
 
+std::vector<std::pair<std::string, std::string>> sse_events(const std::string& body) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& raw : split_sse_events(body)) {
+        std::string event;
+        std::string data;
+        std::size_t at = 0;
+        while (at < raw.size()) {
+            std::size_t end = raw.find('\n', at);
+            if (end == std::string::npos) end = raw.size();
+            std::string line = raw.substr(at, end - at);
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (line.starts_with("event: ")) event = line.substr(7);
+            if (line.starts_with("data: ")) data = line.substr(6);
+            at = end + 1;
+        }
+        if (!data.empty()) out.emplace_back(event, data);
+    }
+    return out;
+}
+
 }  // namespace gateway::test

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gateway::test {
@@ -13,5 +14,8 @@ std::string read_fixture(std::string_view relative_path);
 /// Splits an SSE body after each blank line (LF LF, CRLF CRLF or CR CR), keeping the bytes
 /// exact, so a fake upstream can send one event per write.
 std::vector<std::string> split_sse_events(std::string_view body);
+
+/// The `data:` payloads of an SSE body with their event names ("" when none), one per event.
+std::vector<std::pair<std::string, std::string>> sse_events(const std::string& body);
 
 }  // namespace gateway::test

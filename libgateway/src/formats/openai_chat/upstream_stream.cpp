@@ -108,6 +108,7 @@ class chat_stream_decoder final : public upstream::stream_decoder {
 
     void on_chunk(const json::object& o) {
         if (const json::object* err = get_object(o, "error")) return on_error(*err);
+        if (!started_ && is_annotation_only(o)) return;
         if (!started_) {
             started_ = true;
             stream_event start;
@@ -138,6 +139,18 @@ class chat_stream_decoder final : public upstream::stream_decoder {
         }
         // Before the finish the blocks may still be open: the usage waits for it.
         if (usage_pending_ && finish_seen_) emit_message_delta();
+    }
+
+    // Azure OpenAI opens a stream with a chunk of its own, before the model's first one: an
+    // empty id, model and `choices`, and the prompt's `prompt_filter_results`. It must not give
+    // the message its (empty) id; content-filter chunks later in the stream are ignored anyway.
+    static bool is_annotation_only(const json::object& o) {
+        if (!get_string(o, "id").empty()) return false;
+        const json::value* choices = o.if_contains("choices");
+        const bool no_choices = choices == nullptr || choices->is_null() ||
+                                (choices->is_array() && choices->get_array().empty());
+        const json::value* u = o.if_contains("usage");
+        return no_choices && (u == nullptr || u->is_null());
     }
 
     // A string member of a delta: absent or null is empty; another type is malformed.

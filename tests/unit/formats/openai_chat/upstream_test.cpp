@@ -407,6 +407,26 @@ TEST_CASE("openai_chat stream decoder: corner cases", "[openai_chat][stream]") {
         const auto d = decode_stream(frame({"[DONE]"}));
         CHECK(d.ec == errc::bad_upstream_response);
     }
+    SECTION("Azure's prompt filter chunk comes first; filter annotations do not add content") {
+        const auto d = decode_stream(frame(
+            {R"({"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}]})",
+             R"({"choices":[{"content_filter_results":{},"delta":{"content":"","refusal":null,"role":"assistant"},"finish_reason":null,"index":0,"logprobs":null}],"created":1733000000,"id":"chatcmpl-AZ1","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk","system_fingerprint":"fp_az"})",
+             R"({"choices":[{"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}},"delta":{"content":"Hello"},"finish_reason":null,"index":0,"logprobs":null}],"created":1733000000,"id":"chatcmpl-AZ1","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk","system_fingerprint":"fp_az"})",
+             R"({"choices":[{"content_filter_offsets":{"check_offset":0,"start_offset":0,"end_offset":5},"content_filter_results":{"violence":{"filtered":true,"severity":"medium"}},"delta":{},"finish_reason":"content_filter","index":0,"logprobs":null}],"created":1733000000,"id":"chatcmpl-AZ1","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk","system_fingerprint":"fp_az"})",
+             R"({"choices":[],"created":1733000000,"id":"chatcmpl-AZ1","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk","usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}})",
+             "[DONE]"}));
+        CHECK(d.finish_ok);
+        CHECK(
+            d.jsonl ==
+            "{\"type\":\"message_start\",\"id\":\"chatcmpl-AZ1\",\"model\":\"gpt-4o-2024-11-20\"}\n"
+            "{\"type\":\"block_start\",\"index\":0,\"block\":{\"kind\":\"text\"}}\n"
+            "{\"type\":\"block_delta\",\"index\":0,\"delta\":\"text\",\"data\":\"Hello\"}\n"
+            "{\"type\":\"block_stop\",\"index\":0}\n"
+            "{\"type\":\"message_delta\",\"finish\":\"content_filter\"}\n"
+            "{\"type\":\"message_delta\",\"finish\":\"content_filter\",\"usage\":{"
+            "\"input_tokens\":9,\"output_tokens\":2}}\n"
+            "{\"type\":\"message_stop\"}\n");
+    }
     SECTION("other choices than 0 are ignored") {
         const auto d = decode_stream(frame(
             {R"({"id":"c","choices":[{"index":1,"delta":{"content":"B"}},{"index":0,"delta":{"content":"A"}}]})",
