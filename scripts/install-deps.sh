@@ -19,6 +19,11 @@ if [[ "${1:-}" == "test" ]]; then
     fi
 fi
 
+# `install-deps.sh bench`: also what bench/e2e/run.sh drives and compares against.
+if [[ "${1:-}" == "bench" ]]; then
+    packages+=(wrk nginx-light libnginx-mod-http-echo)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
