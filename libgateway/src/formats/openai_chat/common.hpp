@@ -5,6 +5,7 @@
 // Reference: OpenAI API reference, "Chat Completions" (POST /v1/chat/completions) and the
 // official OpenAPI spec (CreateChatCompletionRequest / Response / StreamResponse, CompletionUsage).
 
+#include "gateway/core/api_format.hpp"
 #include "gateway/core/response.hpp"
 #include "gateway/core/usage.hpp"
 
@@ -47,6 +48,14 @@ std::string response_id(std::string_view upstream_id);
 /// Splits `data:<media type>;base64,<data>`. Returns false for anything else (including
 /// data: URLs that are not base64, which no provider accepts as an image).
 bool parse_data_url(std::string_view url, std::string_view& media_type, std::string_view& data);
+
+/// The client's wire name of a canonical parameter (`reasoning` → `reasoning_effort` for Chat,
+/// `thinking` for Anthropic, ...), for conversion reports, which become a response header the
+/// client reads in its own vocabulary. Shared with the Chat-like cohere_chat format.
+std::string_view client_name(api_format source, std::string_view param) noexcept;
+
+/// `base[i]`, for parameter paths in reports.
+std::string index_path(std::string_view base, std::size_t i);
 
 /// Appends `{"error":{"message","type","param","code"}}`, OpenAI's error envelope; an empty
 /// `param` / `code` is written as null, an empty type is derived from `error.status`.

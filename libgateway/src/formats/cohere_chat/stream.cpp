@@ -1,0 +1,297 @@
+// Upstream side: a v2 chat SSE stream → canonical events.
+//
+// The wire (https://docs.cohere.com/docs/streaming, .../docs/tool-use-streaming): named events
+// (`event: content-delta`) whose JSON data repeats the name in `type` and, for blocks, carries
+// Cohere's `index` (counted separately for content and for tool calls):
+//   message-start   {id, delta.message{role}}
+//   content-start   {index, delta.message.content{type:"text"|"thinking", text|thinking}}
+//   content-delta   {index, delta.message.content{text | thinking}}
+//   content-end     {index}
+//   tool-plan-delta {delta.message.tool_plan}            (no start or end event of its own)
+//   tool-call-start {index, delta.message.tool_calls{id, type, function{name, arguments}}}
+//   tool-call-delta {index, delta.message.tool_calls.function.arguments}
+//   tool-call-end   {index}
+//   citation-start / citation-end                         (ignored: no canonical home)
+//   message-end     {delta{finish_reason, usage, error?}} (the end: no [DONE] follows)
+//
+// Canonical mapping: each content part and each tool call is a block; a run of tool-plan
+// deltas is a text block (as in decode_response). message-end → message_delta and
+// message_stop, or an error event when it carries `delta.error`. Unknown event types are
+// skipped (Cohere adds events over time).
+
+#include "formats/cohere_chat/codec.hpp"
+#include "formats/json_util.hpp"
+#include "gateway/stream/sse_parser.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parser.hpp>
+
+#include <array>
+
+namespace gateway::formats::cohere_chat {
+
+namespace json = boost::json;
+
+namespace {
+
+class cohere_stream_decoder final : public upstream::stream_decoder {
+  public:
+    explicit cohere_stream_decoder(const upstream::stream_decoder_options& options)
+        : sse_(options.max_event_bytes), arena_(arena_buffer_.data(), arena_buffer_.size()) {}
+
+    result<void> feed(std::string_view bytes, event_sink& sink) override {
+        if (failed_) return failure_;
+        if (done_) return {};  // nothing can follow message-end or an error
+        sink_ = &sink;
+        auto fed = sse_.feed(bytes, [this](const stream::sse_event& e) { on_sse(e); });
+        sink_ = nullptr;
+        if (!fed && !failed_) {
+            return fail(fed.error(), "an SSE event of the upstream exceeds the size limit");
+        }
+        if (failed_) return failure_;
+        return {};
+    }
+
+    result<void> finish(event_sink& /*sink*/) override {
+        sse_.finish();
+        if (failed_) return failure_;
+        if (done_) return {};
+        return fail(errc::stream_truncated, started_
+                                                ? "the upstream stream ended before message-end"
+                                                : "the upstream stream ended before message-start");
+    }
+
+    std::string_view error_detail() const noexcept override { return detail_; }
+
+  private:
+    result<void> fail(error_code ec, std::string_view why) {
+        failed_ = true;
+        failure_ = ec;
+        detail_ = why;
+        return ec;
+    }
+
+    void fail_event(std::string_view why) {
+        if (!failed_) fail(errc::bad_upstream_response, why);
+    }
+
+    void emit(const stream_event& e) { sink_->on_event(e); }
+
+    void on_sse(const stream::sse_event& e) {
+        if (failed_ || done_) return;
+        const std::string_view data = e.data;
+        if (data.empty() || data == "[DONE]") return;
+        arena_.release();
+        json_.reset(json::storage_ptr(&arena_));
+        error_code ec;
+        json_.write(data.data(), data.size(), ec);
+        if (ec) return fail_event("an upstream event is not valid JSON");
+        const json::value event = json_.release();
+        const json::object* o = event.if_object();
+        if (o == nullptr) return fail_event("an upstream event is not a JSON object");
+        std::string_view type = get_string(*o, "type");
+        if (type.empty()) type = e.event;
+        on_event(type, *o);
+    }
+
+    /// `delta.message` of an event, or null.
+    static const json::object* delta_message(const json::object& o) {
+        const json::object* delta = get_object(o, "delta");
+        return delta == nullptr ? nullptr : get_object(*delta, "message");
+    }
+
+    /// A string member: absent or null is empty, another type is malformed.
+    bool string_member(const json::object* o, std::string_view key, std::string_view& out) {
+        out = {};
+        if (o == nullptr) return true;
+        const json::value* v = o->if_contains(key);
+        if (v == nullptr || v->is_null()) return true;
+        if (!v->is_string()) {
+            fail_event("an event member that should be a string is not one");
+            return false;
+        }
+        out = v->get_string();
+        return true;
+    }
+
+    void on_event(std::string_view type, const json::object& o) {
+        if (type == "message-start") {
+            if (started_) return fail_event("a second message-start");
+            started_ = true;
+            stream_event start;
+            start.type = stream_event_type::message_start;
+            start.id = get_string(o, "id");
+            emit(start);
+            return;
+        }
+        if (!started_) return fail_event("an event before message-start");
+        const json::object* message = delta_message(o);
+        if (type == "content-start") {
+            const json::object* content = message ? get_object(*message, "content") : nullptr;
+            const bool thinking = content != nullptr && get_string(*content, "type") == "thinking";
+            std::string_view text;
+            if (!string_member(content, thinking ? "thinking" : "text", text)) return;
+            open_block(thinking ? block_kind::thinking : block_kind::text);
+            if (!text.empty()) emit_delta(thinking ? delta_type::thinking : delta_type::text, text);
+        } else if (type == "content-delta") {
+            if (!open_ || in_plan_ || open_kind_ == block_kind::tool_use) {
+                return fail_event("content-delta without content-start");
+            }
+            const json::object* content = message ? get_object(*message, "content") : nullptr;
+            const bool thinking = open_kind_ == block_kind::thinking;
+            std::string_view text;
+            if (!string_member(content, thinking ? "thinking" : "text", text)) return;
+            if (!text.empty()) emit_delta(thinking ? delta_type::thinking : delta_type::text, text);
+        } else if (type == "content-end") {
+            if (!open_ || in_plan_ || open_kind_ == block_kind::tool_use) {
+                return fail_event("content-end without content-start");
+            }
+            close_block();
+        } else if (type == "tool-call-end") {
+            if (!open_ || open_kind_ != block_kind::tool_use) {
+                return fail_event("tool-call-end without tool-call-start");
+            }
+            close_block();
+        } else if (type == "tool-plan-delta") {
+            std::string_view plan;
+            if (!string_member(message, "tool_plan", plan)) return;
+            if (plan.empty()) return;
+            if (!open_ || !in_plan_) {
+                open_block(block_kind::text);
+                in_plan_ = true;
+            }
+            emit_delta(delta_type::text, plan);
+        } else if (type == "tool-call-start") {
+            const json::object* call = message ? get_object(*message, "tool_calls") : nullptr;
+            if (call == nullptr) return fail_event("tool-call-start without tool_calls");
+            const json::object* fn = get_object(*call, "function");
+            std::string_view id;
+            std::string_view name;
+            std::string_view args;
+            if (!string_member(call, "id", id) || !string_member(fn, "name", name) ||
+                !string_member(fn, "arguments", args)) {
+                return;
+            }
+            close_block();
+            block_.kind = block_kind::tool_use;
+            block_.id.assign(id);
+            block_.name.assign(name);
+            start_block();
+            if (!args.empty()) emit_delta(delta_type::tool_arguments, args);
+        } else if (type == "tool-call-delta") {
+            if (!open_ || open_kind_ != block_kind::tool_use) {
+                return fail_event("tool-call-delta without tool-call-start");
+            }
+            const json::object* call = message ? get_object(*message, "tool_calls") : nullptr;
+            const json::object* fn = call ? get_object(*call, "function") : nullptr;
+            std::string_view args;
+            if (!string_member(fn, "arguments", args)) return;
+            if (!args.empty()) emit_delta(delta_type::tool_arguments, args);
+        } else if (type == "message-end") {
+            on_message_end(o);
+        }
+        // Anything else (citation-start, citation-end, debug, newer events): no canonical home.
+    }
+
+    void on_message_end(const json::object& o) {
+        close_block();
+        const json::object* delta = get_object(o, "delta");
+        std::string_view error;
+        std::string_view finish;
+        if (!string_member(delta, "error", error) || !string_member(delta, "finish_reason", finish)) {
+            return;
+        }
+        if (!error.empty()) {
+            upstream_error e;
+            e.status = 502;
+            e.type = "api_error";
+            e.message = error;
+            stream_event ev;
+            ev.type = stream_event_type::error;
+            ev.error = &e;
+            emit(ev);
+            done_ = true;
+            return;
+        }
+        stream_event md;
+        md.type = stream_event_type::message_delta;
+        md.finish = detail::finish_from_wire(finish);
+        if (const json::value* u = delta ? delta->if_contains("usage") : nullptr;
+            u != nullptr && !u->is_null()) {
+            if (!u->is_object() || !detail::parse_usage(u->get_object(), usage_)) {
+                return fail_event("malformed usage in message-end");
+            }
+            if (usage_.reported) md.tokens = &usage_;
+        }
+        emit(md);
+        stream_event stop;
+        stop.type = stream_event_type::message_stop;
+        emit(stop);
+        done_ = true;
+    }
+
+    void open_block(block_kind kind) {
+        close_block();
+        block_.kind = kind;
+        block_.id.clear();
+        block_.name.clear();
+        start_block();
+    }
+
+    void start_block() {
+        open_ = true;
+        in_plan_ = false;
+        open_kind_ = block_.kind;
+        stream_event e;
+        e.type = stream_event_type::block_start;
+        e.index = next_index_;
+        e.block = &block_;
+        emit(e);
+    }
+
+    void close_block() {
+        if (!open_) return;
+        open_ = false;
+        in_plan_ = false;
+        stream_event e;
+        e.type = stream_event_type::block_stop;
+        e.index = next_index_++;
+        emit(e);
+    }
+
+    void emit_delta(delta_type type, std::string_view data) {
+        stream_event e;
+        e.type = stream_event_type::block_delta;
+        e.index = next_index_;
+        e.delta = type;
+        e.data = data;
+        emit(e);
+    }
+
+    stream::sse_parser sse_;
+    std::array<unsigned char, 16 * 1024> arena_buffer_{};
+    json::monotonic_resource arena_;
+    json::parser json_;
+    event_sink* sink_ = nullptr;
+
+    content_block block_;  // handed to block_start; strings keep their capacity
+    usage usage_;
+    std::uint32_t next_index_ = 0;  // index of the open block, or of the next one
+    block_kind open_kind_ = block_kind::text;
+    bool open_ = false;
+    bool in_plan_ = false;  // the open text block is a tool plan (closed by no event of its own)
+    bool started_ = false;
+    bool done_ = false;
+    bool failed_ = false;
+    error_code failure_;
+    std::string detail_;
+};
+
+}  // namespace
+
+std::unique_ptr<upstream::stream_decoder> make_stream_decoder(
+    const upstream::stream_decoder_options& options) {
+    return std::make_unique<cohere_stream_decoder>(options);
+}
+
+}  // namespace gateway::formats::cohere_chat
