@@ -62,7 +62,8 @@ model_capabilities builtin_capabilities(upstream_format format, std::string_view
             }
             break;
         case upstream_format::anthropic_messages:
-        case upstream_format::gemini: break;
+        case upstream_format::gemini:
+            break;
         case upstream_format::cohere_chat:
             // Cohere Chat v2 (https://docs.cohere.com/reference/chat) has no field for these.
             // Dropped where nothing the model would do changes: end-user ids, metadata, tiers,

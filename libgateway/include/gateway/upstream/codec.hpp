@@ -29,7 +29,7 @@ enum class upstream_format : std::uint8_t {
     openai_responses,    ///< POST {base}/responses
     anthropic_messages,  ///< POST {base}/messages
     gemini,              ///< POST {base}/models/{model}:generateContent | :streamGenerateContent
-    cohere_chat,         ///< POST {base}/chat (Cohere Chat API v2, base `https://api.cohere.com/v2`)
+    cohere_chat,  ///< POST {base}/chat (Cohere Chat API v2, base `https://api.cohere.com/v2`)
 };
 
 std::string_view to_string(upstream_format format) noexcept;

@@ -410,8 +410,8 @@ bool request_writer::write(json::object& body, std::string_view model, bool stre
                     if (b.kind == block_kind::text) parts.push_back(text_part(b.text));
                 }
                 if (!parts.empty()) {
-                    messages.push_back(json::object{{"role", "system"},
-                                                    {"content", collapse(std::move(parts))}});
+                    messages.push_back(
+                        json::object{{"role", "system"}, {"content", collapse(std::move(parts))}});
                 }
                 break;
             }

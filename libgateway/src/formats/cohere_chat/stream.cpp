@@ -198,7 +198,8 @@ class cohere_stream_decoder final : public upstream::stream_decoder {
         const json::object* delta = get_object(o, "delta");
         std::string_view error;
         std::string_view finish;
-        if (!string_member(delta, "error", error) || !string_member(delta, "finish_reason", finish)) {
+        if (!string_member(delta, "error", error) ||
+            !string_member(delta, "finish_reason", finish)) {
             return;
         }
         if (!error.empty()) {
