@@ -10,6 +10,8 @@
 #include "support/google_keys.hpp"
 #include "support/test_client.hpp"
 
+#include <gateway/storage/store.hpp>
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
@@ -501,4 +503,157 @@ TEST_CASE("cohere: Cohere's error body reaches the client in its own format",
                             anthropic_key());
     CHECK(claude.status == 400);
     CHECK(json::parse(claude.body).at("type") == "error");
+}
+
+namespace {
+
+/// A loopback Cohere for /v2/embed and /v2/rerank, and an OpenAI-compatible server for
+/// /v1/embeddings and /v1/rerank, on one port.
+scripted_response fake_retrieval(const recorded_request& r) {
+    const auto body = json::parse(r.body).as_object();
+    if (r.target == "/v2/embed") {
+        if (r.headers[http::field::authorization] != "Bearer cohere-secret-key" ||
+            !body.contains("input_type") || body.at("embedding_types") != json::array{"float"}) {
+            return json_response(
+                400,
+                R"({"id":"e","message":"invalid request: valid input_type must be provided with the provided model"})");
+        }
+        json::array vectors;
+        for (std::size_t i = 0; i < body.at("texts").as_array().size(); ++i) {
+            vectors.push_back(json::array{0.5, 0.25 * static_cast<double>(i)});
+        }
+        return json_response(
+            200, json::serialize(
+                     json::object{{"id", "emb-1"},
+                                  {"embeddings", json::object{{"float", vectors}}},
+                                  {"texts", body.at("texts")},
+                                  {"meta", json::parse(R"({"api_version":{"version":"2"},)"
+                                                       R"("billed_units":{"input_tokens":6}})")},
+                                  {"response_type", "embeddings_by_type"}}));
+    }
+    if (r.target == "/v2/rerank") {
+        if (body.contains("return_documents")) {
+            return json_response(
+                400,
+                R"({"id":"e","message":"invalid request: return_documents is not a valid field"})");
+        }
+        return json_response(200, R"({"results":[{"index":1,"relevance_score":0.98},)"
+                                  R"({"index":0,"relevance_score":0.12}],"id":"rr-1",)"
+                                  R"("meta":{"api_version":{"version":"2"},)"
+                                  R"("billed_units":{"search_units":1}}})");
+    }
+    if (r.target == "/v1/embeddings") {
+        return json_response(200, R"({"object":"list","data":[{"object":"embedding","index":0,)"
+                                  R"("embedding":[0.1,0.2]}],"model":"text-embedding-3-small",)"
+                                  R"("usage":{"prompt_tokens":3,"total_tokens":3}})");
+    }
+    return json_response(404,
+                         R"({"error":{"message":"no such route","type":"invalid_request_error"}})");
+}
+
+}  // namespace
+
+TEST_CASE("embeddings and rerank: converted for Cohere, passed through to OpenAI, billed once",
+          "[e2e][providers][cohere][embed]") {
+    fake_upstream upstream{fake_retrieval};
+    gatewayd_process gw{
+        config_with(R"({"name": "cohere", "type": "cohere", "base_url": ")" + upstream.base_url() +
+                    R"(", "key": "cohere-secret-key", "models": ["embed-v4.0", "rerank-v3.5"]},
+        {"name": "openai", "type": "openai", "base_url": ")" +
+                    upstream.base_url() + R"(/v1", "key": "sk-openai", "models": ["small"],
+          "model_mapping": {"small": "text-embedding-3-small"}})")};
+
+    auto cohere =
+        http_call(gw.port(), http::verb::post, "/v1/embeddings",
+                  R"({"model":"embed-v4.0","input":["a","b"],"dimensions":256})", bearer());
+    INFO(cohere.body);
+    REQUIRE(cohere.status == 200);
+    CHECK(json::parse(cohere.body) ==
+          json::parse(R"({"object":"list","data":[{"object":"embedding","index":0,)"
+                      R"("embedding":[0.5,0]},{"object":"embedding","index":1,)"
+                      R"("embedding":[0.5,0.25]}],"model":"embed-v4.0",)"
+                      R"("usage":{"prompt_tokens":6,"total_tokens":6}})"));
+    auto seen = upstream.requests();
+    REQUIRE(seen.size() == 1);
+    CHECK(json::parse(seen[0].body) ==
+          json::parse(R"({"model":"embed-v4.0","texts":["a","b"],"input_type":"search_document",)"
+                      R"("embedding_types":["float"],"output_dimension":256})"));
+
+    auto b64 = http_call(gw.port(), http::verb::post, "/v1/embeddings",
+                         R"({"model":"embed-v4.0","input":"a","encoding_format":"base64",)"
+                         R"("input_type":"search_query"})",
+                         bearer());
+    REQUIRE(b64.status == 200);
+    CHECK(json::parse(b64.body).at("data").at(0).at("embedding") == "AAAAPwAAAAA=");  // 0.5f, 0.0f
+    CHECK(json::parse(upstream.requests().back().body).at("input_type") == "search_query");
+
+    auto passed =
+        http_call(gw.port(), http::verb::post, "/v1/embeddings",
+                  R"({"model":"small","input":"hello","encoding_format":"float"})", bearer());
+    REQUIRE(passed.status == 200);
+    CHECK(json::parse(passed.body).at("model") == "small");
+    seen = upstream.requests();
+    CHECK(seen.back().target == "/v1/embeddings");
+    CHECK(seen.back().headers[http::field::authorization] == "Bearer sk-openai");
+    CHECK(json::parse(seen.back().body) ==
+          json::parse(R"({"model":"text-embedding-3-small","input":"hello",)"
+                      R"("encoding_format":"float"})"));
+
+    auto ranked = http_call(gw.port(), http::verb::post, "/v1/rerank",
+                            R"({"model":"rerank-v3.5","query":"capital?","top_n":2,)"
+                            R"("return_documents":true,"documents":["Paris is in France.",)"
+                            R"({"text":"Washington is the capital."}]})",
+                            bearer());
+    INFO(ranked.body);
+    REQUIRE(ranked.status == 200);
+    CHECK(json::parse(ranked.body) ==
+          json::parse(R"({"id":"rr-1","model":"rerank-v3.5","results":[)"
+                      R"({"index":1,"relevance_score":0.98,)"
+                      R"("document":{"text":"Washington is the capital."}},)"
+                      R"({"index":0,"relevance_score":0.12,)"
+                      R"("document":{"text":"Paris is in France."}}],)"
+                      R"("usage":{"total_tokens":0,"search_units":1}})"));
+    CHECK(upstream.requests().back().target == "/v2/rerank");
+
+    // Errors in OpenAI's envelope: the client's mistakes, and Cohere's own message.
+    auto bad = http_call(gw.port(), http::verb::post, "/v1/rerank",
+                         R"({"model":"rerank-v3.5","documents":["a"]})", bearer());
+    CHECK(bad.status == 400);
+    CHECK(json::parse(bad.body).at("error").at("param") == "query");
+    auto unknown = http_call(gw.port(), http::verb::post, "/v1/embeddings",
+                             R"({"model":"nope","input":"a"})", bearer());
+    CHECK(unknown.status == 404);
+    auto anonymous = http_call(gw.port(), http::verb::post, "/v1/embeddings",
+                               R"({"model":"embed-v4.0","input":"a"})");
+    CHECK(anonymous.status == 401);
+    auto get = http_call(gw.port(), http::verb::get, "/v1/rerank", {}, bearer());
+    CHECK(get.status == 405);
+    const std::size_t before = upstream.requests().size();
+    auto tokens = http_call(gw.port(), http::verb::post, "/v1/embeddings",
+                            R"({"model":"embed-v4.0","input":[[1,2,3]]})", bearer());
+    CHECK(tokens.status == 400);
+    CHECK(json::parse(tokens.body).at("error").at("param") == "input");
+    CHECK(upstream.requests().size() == before);  // refused before any upstream call
+
+    // Every accepted request is logged once, with its usage.
+    REQUIRE(gw.terminate(10s) == 0);
+    auto store = gateway::storage::open_sqlite_store(gw.dir() + "/gatewayd.db");
+    REQUIRE(store.has_value());
+    auto logs = (*store)->recent_logs(20);
+    REQUIRE(logs.has_value());
+    // Accepted: 3 embeddings, 1 rerank, the token-id embeddings (answered 400 by the channel
+    // attempt); refused at the door (bad body, unknown model, no key, GET): not logged.
+    REQUIRE(logs->size() == 5);
+    std::int64_t embed_tokens = 0;
+    int reranks = 0;
+    for (const auto& l : *logs) {
+        if (l.endpoint == "/v1/embeddings" && l.status == 200) embed_tokens += l.prompt_tokens;
+        if (l.endpoint == "/v1/rerank") {
+            ++reranks;
+            CHECK(l.prompt_tokens == 1);
+            CHECK(l.upstream_model == "rerank-v3.5");
+        }
+    }
+    CHECK(embed_tokens == 6 + 6 + 3);
+    CHECK(reranks == 1);
 }

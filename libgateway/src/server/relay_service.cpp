@@ -115,6 +115,21 @@ unsigned status_for(const error_code& ec) {
     return 502;
 }
 
+/// An upstream exchange that is cancelled when the client closes its connection, for as long
+/// as this object lives.
+struct watched_exchange {
+    request_context& ctx;
+    std::unique_ptr<http::exchange> ex;
+    explicit watched_exchange(request_context& c) : ctx(c) {
+        ctx.on_client_close([this] {
+            if (ex) ex->cancel();
+        });
+    }
+    ~watched_exchange() { ctx.stop_watching(); }
+    watched_exchange(const watched_exchange&) = delete;
+    watched_exchange& operator=(const watched_exchange&) = delete;
+};
+
 }  // namespace
 
 /// One accepted generation request, as every attempt on a channel sees it.
@@ -443,6 +458,17 @@ std::string client_error(api_format format, unsigned status, std::string_view ty
     return ingress::encode_error(format, e);
 }
 
+/// The attempt's outcome when the upstream could not be reached (logged, not yet sent).
+attempt open_failed(request_context& ctx, const routing::channel& channel, http::client& client,
+                    const error_code& ec, api_format format) {
+    log::warn(fmt::format("request {}: upstream {}: {} ({})", ctx.request_id(), channel.name,
+                          ec.message(), client.last_error_detail()));
+    const unsigned status = status_for(ec);
+    return attempt{false, ec == condition::retryable, status,
+                   client_error(format, status, "api_error",
+                                fmt::format("Upstream request failed: {}.", ec.message()))};
+}
+
 net::awaitable<void> send_client_error(request_context& ctx, api_format format, unsigned status,
                                        std::string_view type, std::string message,
                                        std::string_view param = {}) {
@@ -705,26 +731,11 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
     http::request req = upstream_request(channel, std::move(*prepared), stream);
 
     auto& client = *clients[ctx.worker()];
-    std::unique_ptr<http::exchange> ex;
-    // Declared after `ex`, so it stops watching before `ex` is destroyed.
-    struct watch_guard {
-        request_context& ctx;
-        ~watch_guard() { ctx.stop_watching(); }
-    } guard{ctx};
-    ctx.on_client_close([&ex] {
-        if (ex) ex->cancel();
-    });
+    watched_exchange watched{ctx};
+    std::unique_ptr<http::exchange>& ex = watched.ex;
 
     auto opened = co_await client.async_open(std::move(req));
-    if (!opened) {
-        const auto& ec = opened.error();
-        log::warn(fmt::format("request {}: upstream {}: {} ({})", ctx.request_id(), channel.name,
-                              ec.message(), client.last_error_detail()));
-        const unsigned status = status_for(ec);
-        co_return attempt{false, ec == condition::retryable, status,
-                          client_error(format, status, "api_error",
-                                       fmt::format("Upstream request failed: {}.", ec.message()))};
-    }
+    if (!opened) co_return open_failed(ctx, channel, client, opened.error(), format);
     ex = std::move(*opened);
     if (ctx.client_closed()) {
         ex->cancel();
@@ -1011,26 +1022,11 @@ net::awaitable<attempt> relay_service::impl::relay_retrieval(request_context& ct
                                        report.error_param)};
     }
     auto& client = *clients[ctx.worker()];
-    std::unique_ptr<http::exchange> ex;
-    // Declared after `ex`, so it stops watching before `ex` is destroyed.
-    struct watch_guard {
-        request_context& ctx;
-        ~watch_guard() { ctx.stop_watching(); }
-    } guard{ctx};
-    ctx.on_client_close([&ex] {
-        if (ex) ex->cancel();
-    });
+    watched_exchange watched{ctx};
+    std::unique_ptr<http::exchange>& ex = watched.ex;
     auto opened =
         co_await client.async_open(upstream_request(channel, std::move(*prepared), false));
-    if (!opened) {
-        const auto& ec = opened.error();
-        log::warn(fmt::format("request {}: upstream {}: {} ({})", ctx.request_id(), channel.name,
-                              ec.message(), client.last_error_detail()));
-        const unsigned status = status_for(ec);
-        co_return attempt{false, ec == condition::retryable, status,
-                          client_error(format, status, "api_error",
-                                       fmt::format("Upstream request failed: {}.", ec.message()))};
-    }
+    if (!opened) co_return open_failed(ctx, channel, client, opened.error(), format);
     ex = std::move(*opened);
     auto whole = co_await ex->async_read_all();
     if (ctx.client_closed()) co_return attempt{};

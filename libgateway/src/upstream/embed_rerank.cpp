@@ -33,14 +33,34 @@ result<T> fail(conversion_report& report, errc code, std::string_view param, std
     return code;
 }
 
-result<json::object> parse_object(std::string_view body, conversion_report& report, errc code) {
+/// A client's body, which must be a JSON object. Errors: `errc::bad_request`.
+result<json::object> parse_request(std::string_view body, conversion_report& report) {
     std::string why;
     auto parsed = formats::parse_json(body, &why);
-    if (!parsed) return fail<json::object>(report, code, "", "the body is not valid JSON: " + why);
+    if (!parsed) {
+        return fail<json::object>(report, errc::bad_request, "",
+                                  "the body is not valid JSON: " + why);
+    }
     if (!parsed->is_object()) {
-        return fail<json::object>(report, code, "", "the body is not a JSON object");
+        return fail<json::object>(report, errc::bad_request, "", "the body is not a JSON object");
     }
     return std::move(parsed->get_object());
+}
+
+/// An upstream's answer, which must be a JSON object. Errors: `errc::bad_upstream_response`.
+result<json::object> parse_answer(std::string_view body, conversion_report& report) {
+    auto parsed = formats::parse_upstream_object(body, report);
+    if (!parsed) return parsed.error();
+    return std::move(parsed->get_object());
+}
+
+/// A JSON POST body for Cohere at `path`.
+http_request_parts json_parts(std::string_view path, const json::object& body) {
+    http_request_parts parts;
+    parts.path = path;
+    parts.body = json::serialize(body);
+    parts.headers.emplace_back("Content-Type", "application/json");
+    return parts;
 }
 
 /// `model` must be a non-empty string.
@@ -103,7 +123,7 @@ void append_base64_floats(std::string& out, const json::array& values) {
 
 result<embeddings_request> decode_embeddings_request(std::string_view body,
                                                      conversion_report& report) {
-    auto root = parse_object(body, report, errc::bad_request);
+    auto root = parse_request(body, report);
     if (!root) return root.error();
     embeddings_request req;
     if (!read_model(*root, req.model, report)) return errc::bad_request;
@@ -169,17 +189,13 @@ result<http_request_parts> encode_cohere_embed(const embeddings_request& req,
                       // Floats only: base64 is encoded by the gateway as OpenAI defines it.
                       {"embedding_types", json::array{"float"}}};
     if (req.dimensions) body["output_dimension"] = *req.dimensions;
-    http_request_parts parts;
-    parts.path = "/embed";
-    parts.body = json::serialize(body);
-    parts.headers.emplace_back("Content-Type", "application/json");
-    return parts;
+    return json_parts("/embed", body);
 }
 
 result<std::string> decode_cohere_embed(std::string_view body, const embeddings_request& req,
                                         std::string_view client_model, usage& tokens,
                                         conversion_report& report) {
-    auto root = parse_object(body, report, errc::bad_upstream_response);
+    auto root = parse_answer(body, report);
     if (!root) return root.error();
     const json::object* embeddings = formats::get_object(*root, "embeddings");
     const json::array* vectors = embeddings ? formats::get_array(*embeddings, "float") : nullptr;
@@ -233,7 +249,7 @@ result<std::string> decode_cohere_embed(std::string_view body, const embeddings_
 }
 
 result<rerank_request> decode_rerank_request(std::string_view body, conversion_report& report) {
-    auto root = parse_object(body, report, errc::bad_request);
+    auto root = parse_request(body, report);
     if (!root) return root.error();
     rerank_request req;
     if (!read_model(*root, req.model, report)) return errc::bad_request;
@@ -279,17 +295,13 @@ http_request_parts encode_cohere_rerank(const rerank_request& req, std::string_v
     json::object body{{"model", model}, {"query", req.query}, {"documents", std::move(docs)}};
     if (req.top_n) body["top_n"] = *req.top_n;
     if (req.max_tokens_per_doc) body["max_tokens_per_doc"] = *req.max_tokens_per_doc;
-    http_request_parts parts;
-    parts.path = "/rerank";
-    parts.body = json::serialize(body);
-    parts.headers.emplace_back("Content-Type", "application/json");
-    return parts;
+    return json_parts("/rerank", body);
 }
 
 result<std::string> decode_cohere_rerank(std::string_view body, const rerank_request& req,
                                          std::string_view client_model, usage& tokens,
                                          conversion_report& report) {
-    auto root = parse_object(body, report, errc::bad_upstream_response);
+    auto root = parse_answer(body, report);
     if (!root) return root.error();
     const json::array* results = formats::get_array(*root, "results");
     if (results == nullptr) {
@@ -346,7 +358,7 @@ result<std::string> decode_cohere_rerank(std::string_view body, const rerank_req
 
 bool read_passthrough_usage(std::string_view body, usage& tokens) {
     conversion_report ignored;
-    auto root = parse_object(body, ignored, errc::bad_upstream_response);
+    auto root = parse_answer(body, ignored);
     const json::object* u = root ? formats::get_object(*root, "usage") : nullptr;
     if (u == nullptr) return false;
     auto n = get_int(*u, "prompt_tokens");

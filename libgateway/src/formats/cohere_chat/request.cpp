@@ -439,12 +439,9 @@ result<upstream::http_request_parts> encode_request(const request& req,
                                                     conversion_report& report) {
     const std::string_view model =
         options.model.empty() ? std::string_view(req.model) : options.model;
-    model_capabilities builtin;
-    const model_capabilities* caps = options.capabilities;
-    if (caps == nullptr) {
-        builtin = upstream::builtin_capabilities(upstream::upstream_format::cohere_chat, model);
-        caps = &builtin;
-    }
+    // upstream::encode_request passes the built-in table when the caller configured none.
+    static const model_capabilities no_rows;
+    const model_capabilities* caps = options.capabilities ? options.capabilities : &no_rows;
     json::object body;
     request_writer writer(req, *caps, report);
     if (!writer.write(body, model, options.stream)) return errc::unsupported_feature;

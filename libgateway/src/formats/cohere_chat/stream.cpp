@@ -19,6 +19,7 @@
 // message_stop, or an error event when it carries `delta.error`. Unknown event types are
 // skipped (Cohere adds events over time).
 
+#include "formats/block_emitter.hpp"
 #include "formats/cohere_chat/codec.hpp"
 #include "formats/json_util.hpp"
 #include "gateway/stream/sse_parser.hpp"
@@ -42,9 +43,9 @@ class cohere_stream_decoder final : public upstream::stream_decoder {
     result<void> feed(std::string_view bytes, event_sink& sink) override {
         if (failed_) return failure_;
         if (done_) return {};  // nothing can follow message-end or an error
-        sink_ = &sink;
+        blocks_.bind(&sink);
         auto fed = sse_.feed(bytes, [this](const stream::sse_event& e) { on_sse(e); });
-        sink_ = nullptr;
+        blocks_.bind(nullptr);
         if (!fed && !failed_) {
             return fail(fed.error(), "an SSE event of the upstream exceeds the size limit");
         }
@@ -74,8 +75,6 @@ class cohere_stream_decoder final : public upstream::stream_decoder {
     void fail_event(std::string_view why) {
         if (!failed_) fail(errc::bad_upstream_response, why);
     }
-
-    void emit(const stream_event& e) { sink_->on_event(e); }
 
     void on_sse(const stream::sse_event& e) {
         if (failed_ || done_) return;
@@ -121,7 +120,7 @@ class cohere_stream_decoder final : public upstream::stream_decoder {
             stream_event start;
             start.type = stream_event_type::message_start;
             start.id = get_string(o, "id");
-            emit(start);
+            blocks_.emit(start);
             return;
         }
         if (!started_) return fail_event("an event before message-start");
@@ -131,36 +130,41 @@ class cohere_stream_decoder final : public upstream::stream_decoder {
             const bool thinking = content != nullptr && get_string(*content, "type") == "thinking";
             std::string_view text;
             if (!string_member(content, thinking ? "thinking" : "text", text)) return;
-            open_block(thinking ? block_kind::thinking : block_kind::text);
-            if (!text.empty()) emit_delta(thinking ? delta_type::thinking : delta_type::text, text);
+            blocks_.start(thinking ? block_kind::thinking : block_kind::text);
+            in_plan_ = false;
+            if (!text.empty())
+                blocks_.delta(thinking ? delta_type::thinking : delta_type::text, text);
         } else if (type == "content-delta") {
-            if (!open_ || in_plan_ || open_kind_ == block_kind::tool_use) {
+            if (!blocks_.is_open() || in_plan_ || blocks_.open_kind() == block_kind::tool_use) {
                 return fail_event("content-delta without content-start");
             }
             const json::object* content = message ? get_object(*message, "content") : nullptr;
-            const bool thinking = open_kind_ == block_kind::thinking;
+            const bool thinking = blocks_.open_kind() == block_kind::thinking;
             std::string_view text;
             if (!string_member(content, thinking ? "thinking" : "text", text)) return;
-            if (!text.empty()) emit_delta(thinking ? delta_type::thinking : delta_type::text, text);
+            if (!text.empty())
+                blocks_.delta(thinking ? delta_type::thinking : delta_type::text, text);
         } else if (type == "content-end") {
-            if (!open_ || in_plan_ || open_kind_ == block_kind::tool_use) {
+            if (!blocks_.is_open() || in_plan_ || blocks_.open_kind() == block_kind::tool_use) {
                 return fail_event("content-end without content-start");
             }
-            close_block();
+            blocks_.close();
+            in_plan_ = false;
         } else if (type == "tool-call-end") {
-            if (!open_ || open_kind_ != block_kind::tool_use) {
+            if (!blocks_.is_open() || blocks_.open_kind() != block_kind::tool_use) {
                 return fail_event("tool-call-end without tool-call-start");
             }
-            close_block();
+            blocks_.close();
+            in_plan_ = false;
         } else if (type == "tool-plan-delta") {
             std::string_view plan;
             if (!string_member(message, "tool_plan", plan)) return;
             if (plan.empty()) return;
-            if (!open_ || !in_plan_) {
-                open_block(block_kind::text);
+            if (!blocks_.is_open() || !in_plan_) {
+                blocks_.start(block_kind::text);
                 in_plan_ = true;
             }
-            emit_delta(delta_type::text, plan);
+            blocks_.delta(delta_type::text, plan);
         } else if (type == "tool-call-start") {
             const json::object* call = message ? get_object(*message, "tool_calls") : nullptr;
             if (call == nullptr) return fail_event("tool-call-start without tool_calls");
@@ -172,21 +176,21 @@ class cohere_stream_decoder final : public upstream::stream_decoder {
                 !string_member(fn, "arguments", args)) {
                 return;
             }
-            close_block();
-            block_.kind = block_kind::tool_use;
-            block_.id.assign(id);
-            block_.name.assign(name);
-            start_block();
-            if (!args.empty()) emit_delta(delta_type::tool_arguments, args);
+            blocks_.next().kind = block_kind::tool_use;
+            blocks_.next().id.assign(id);
+            blocks_.next().name.assign(name);
+            blocks_.start();
+            in_plan_ = false;
+            if (!args.empty()) blocks_.delta(delta_type::tool_arguments, args);
         } else if (type == "tool-call-delta") {
-            if (!open_ || open_kind_ != block_kind::tool_use) {
+            if (!blocks_.is_open() || blocks_.open_kind() != block_kind::tool_use) {
                 return fail_event("tool-call-delta without tool-call-start");
             }
             const json::object* call = message ? get_object(*message, "tool_calls") : nullptr;
             const json::object* fn = call ? get_object(*call, "function") : nullptr;
             std::string_view args;
             if (!string_member(fn, "arguments", args)) return;
-            if (!args.empty()) emit_delta(delta_type::tool_arguments, args);
+            if (!args.empty()) blocks_.delta(delta_type::tool_arguments, args);
         } else if (type == "message-end") {
             on_message_end(o);
         }
@@ -194,7 +198,8 @@ class cohere_stream_decoder final : public upstream::stream_decoder {
     }
 
     void on_message_end(const json::object& o) {
-        close_block();
+        blocks_.close();
+        in_plan_ = false;
         const json::object* delta = get_object(o, "delta");
         std::string_view error;
         std::string_view finish;
@@ -210,7 +215,7 @@ class cohere_stream_decoder final : public upstream::stream_decoder {
             stream_event ev;
             ev.type = stream_event_type::error;
             ev.error = &e;
-            emit(ev);
+            blocks_.emit(ev);
             done_ = true;
             return;
         }
@@ -224,62 +229,20 @@ class cohere_stream_decoder final : public upstream::stream_decoder {
             }
             if (usage_.reported) md.tokens = &usage_;
         }
-        emit(md);
+        blocks_.emit(md);
         stream_event stop;
         stop.type = stream_event_type::message_stop;
-        emit(stop);
+        blocks_.emit(stop);
         done_ = true;
-    }
-
-    void open_block(block_kind kind) {
-        close_block();
-        block_.kind = kind;
-        block_.id.clear();
-        block_.name.clear();
-        start_block();
-    }
-
-    void start_block() {
-        open_ = true;
-        in_plan_ = false;
-        open_kind_ = block_.kind;
-        stream_event e;
-        e.type = stream_event_type::block_start;
-        e.index = next_index_;
-        e.block = &block_;
-        emit(e);
-    }
-
-    void close_block() {
-        if (!open_) return;
-        open_ = false;
-        in_plan_ = false;
-        stream_event e;
-        e.type = stream_event_type::block_stop;
-        e.index = next_index_++;
-        emit(e);
-    }
-
-    void emit_delta(delta_type type, std::string_view data) {
-        stream_event e;
-        e.type = stream_event_type::block_delta;
-        e.index = next_index_;
-        e.delta = type;
-        e.data = data;
-        emit(e);
     }
 
     stream::sse_parser sse_;
     std::array<unsigned char, 16 * 1024> arena_buffer_{};
     json::monotonic_resource arena_;
     json::parser json_;
-    event_sink* sink_ = nullptr;
 
-    content_block block_;  // handed to block_start; strings keep their capacity
+    block_emitter blocks_;
     usage usage_;
-    std::uint32_t next_index_ = 0;  // index of the open block, or of the next one
-    block_kind open_kind_ = block_kind::text;
-    bool open_ = false;
     bool in_plan_ = false;  // the open text block is a tool plan (closed by no event of its own)
     bool started_ = false;
     bool done_ = false;

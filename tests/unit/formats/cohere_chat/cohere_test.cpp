@@ -5,7 +5,7 @@
 #include "formats/cohere_chat/codec.hpp"
 
 #include "support/golden.hpp"
-#include "unit/formats/gemini/gemini_test_util.hpp"  // grammar_checker, tee
+#include "unit/formats/gemini/gemini_test_util.hpp"  // run_decoder: grammar-checked runs
 
 #include "gateway/core/canonical_json.hpp"
 #include "gateway/upstream/codec.hpp"
@@ -349,34 +349,12 @@ TEST_CASE("cohere errors: documented bodies keep Cohere's message", "[cohere]") 
 
 namespace {
 
-struct stream_run {
-    std::string jsonl;
-    error_code error;
-    std::string violation;
-};
+using gateway::test::gemini::stream_run;
 
 stream_run run_stream(std::span<const std::string_view> chunks) {
     auto decoder =
         gateway::upstream::make_stream_decoder(gateway::upstream::upstream_format::cohere_chat);
-    gateway::event_recorder recorder;
-    gateway::test::gemini::grammar_checker grammar;
-    gateway::test::gemini::tee sink(recorder, grammar);
-    stream_run run;
-    for (const std::string_view c : chunks) {
-        if (auto r = decoder->feed(c, sink); !r) {
-            run.error = r.error();
-            break;
-        }
-    }
-    if (!run.error) {
-        if (auto r = decoder->finish(sink); !r) run.error = r.error();
-    }
-    run.jsonl = recorder.jsonl();
-    run.violation = grammar.violation();
-    if (run.violation.empty() && !run.error && !grammar.stopped() && !grammar.errored()) {
-        run.violation = "finish() succeeded without message_stop or error";
-    }
-    return run;
+    return gateway::test::gemini::run_decoder(*decoder, chunks);
 }
 
 stream_run run_stream(std::string_view bytes) {

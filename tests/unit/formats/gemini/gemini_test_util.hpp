@@ -1,6 +1,7 @@
 #pragma once
-// Helpers shared by the gemini format tests: a sink that checks the canonical stream grammar
-// (stream_event.hpp) and a driver that runs the stream decoder over a chunked input.
+// Helpers shared by the gemini format tests (and by other formats' stream tests): a sink that
+// checks the canonical stream grammar (stream_event.hpp) and a driver that runs a stream decoder
+// over a chunked input.
 
 #include "formats/gemini/codec.hpp"
 
@@ -112,24 +113,21 @@ struct stream_run {
     bool stopped = false;   ///< message_stop was emitted
 };
 
-/// Decodes `chunks` with a fresh decoder, checking the grammar on the way.
-inline stream_run run_stream(std::span<const std::string_view> chunks,
-                             std::size_t max_event_bytes = 16 * 1024 * 1024) {
-    upstream::stream_decoder_options options;
-    options.max_event_bytes = max_event_bytes;
-    auto decoder = formats::gemini::make_stream_decoder(options);
+/// Decodes `chunks` with `decoder` (of any format), checking the grammar on the way.
+inline stream_run run_decoder(upstream::stream_decoder& decoder,
+                              std::span<const std::string_view> chunks) {
     event_recorder recorder;
     grammar_checker grammar;
     tee sink(recorder, grammar);
     stream_run run;
     for (const std::string_view c : chunks) {
-        if (auto r = decoder->feed(c, sink); !r) {
+        if (auto r = decoder.feed(c, sink); !r) {
             run.error = r.error();
             break;
         }
     }
     if (!run.error) {
-        if (auto r = decoder->finish(sink); !r) run.error = r.error();
+        if (auto r = decoder.finish(sink); !r) run.error = r.error();
     }
     run.jsonl = recorder.jsonl();
     run.violation = grammar.violation();
@@ -143,6 +141,15 @@ inline stream_run run_stream(std::span<const std::string_view> chunks,
         run.violation = "an error after message_stop";
     }
     return run;
+}
+
+/// Decodes `chunks` with a fresh gemini decoder, checking the grammar on the way.
+inline stream_run run_stream(std::span<const std::string_view> chunks,
+                             std::size_t max_event_bytes = 16 * 1024 * 1024) {
+    upstream::stream_decoder_options options;
+    options.max_event_bytes = max_event_bytes;
+    auto decoder = formats::gemini::make_stream_decoder(options);
+    return run_decoder(*decoder, chunks);
 }
 
 inline stream_run run_stream(std::string_view bytes,
