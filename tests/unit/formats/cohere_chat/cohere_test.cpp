@@ -8,11 +8,13 @@
 #include "unit/formats/gemini/gemini_test_util.hpp"  // run_decoder: grammar-checked runs
 
 #include "gateway/core/canonical_json.hpp"
+#include "gateway/ingress/codec.hpp"
 #include "gateway/upstream/codec.hpp"
 
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <span>
 #include <string>
 
@@ -448,4 +450,53 @@ TEST_CASE("cohere stream: malformed input is a clean error", "[cohere][stream]")
         "data: {\"type\":\"message-end\",\"delta\":{\"finish_reason\":\"COMPLETE\"}}\n\n");
     CHECK_FALSE(unknown.error);
     CHECK(unknown.violation.empty());
+}
+
+TEST_CASE(
+    "cohere request: every recorded client request encodes to a valid v2 body or a named "
+    "refusal",
+    "[cohere][conformance]") {
+    namespace fs = std::filesystem;
+    std::size_t encoded_cases = 0;
+    for (const auto format :
+         {gateway::api_format::openai_chat, gateway::api_format::openai_responses,
+          gateway::api_format::anthropic_messages}) {
+        const fs::path dir = fs::path(GATEWAY_GOLDEN_DIR) / std::string(gateway::to_string(format));
+        for (const auto& entry : fs::directory_iterator(dir)) {
+            if (!fs::exists(entry.path() / "client_request.json")) continue;
+            const std::string name = entry.path().filename().string();
+            INFO(gateway::to_string(format) << "/" << name);
+            gateway::conversion_report decode_report;
+            const auto req = gateway::ingress::decode_request(
+                format,
+                read_golden(std::string(gateway::to_string(format)) + "/" + name +
+                            "/client_request.json"),
+                decode_report);
+            if (!req) continue;  // a case about a client-side refusal
+            const encoded e = encode(*req, "command-a-03-2025", req->stream);
+            if (!e.parts) {
+                // Only the kitchen-sink cases are refused (they carry PDFs, `n`, stored
+                // responses).
+                CHECK(name == "request-full");
+                CHECK(e.parts.error() == errc::unsupported_feature);
+                CHECK_FALSE(e.report.error_message.empty());
+                CHECK_FALSE(e.report.error_param.empty());
+                continue;
+            }
+            ++encoded_cases;
+            const json::object body = json::parse(e.parts->body).as_object();
+            CHECK(body.at("model") == "command-a-03-2025");
+            // Only v2 names: nothing of Chat Completions' or Anthropic's vocabulary leaks through.
+            for (const char* foreign : {"top_p", "top_k", "stop", "max_completion_tokens",
+                                        "stream_options", "system", "n", "user", "metadata"}) {
+                CHECK_FALSE(body.contains(foreign));
+            }
+            for (const auto& m : body.at("messages").as_array()) {
+                const std::string_view r = m.at("role").as_string();
+                CHECK((r == "system" || r == "user" || r == "assistant" || r == "tool"));
+                if (r == "tool") CHECK(m.as_object().contains("tool_call_id"));
+            }
+        }
+    }
+    CHECK(encoded_cases >= 10);
 }
