@@ -9,8 +9,8 @@
 #include "formats/cohere_chat/codec.hpp"
 #include "formats/json_util.hpp"
 #include "formats/openai_chat/codec.hpp"
+#include "formats/openai_chat/common.hpp"
 
-#include <boost/json/serialize.hpp>
 
 namespace gateway::formats::cohere_chat {
 
@@ -129,26 +129,12 @@ bool response_reader::read_tool_calls(const json::value& calls_v, response& res)
         const std::string path = "message.tool_calls[" + std::to_string(i) + "]";
         const json::object* call = (*calls)[i].if_object();
         if (call == nullptr) return fail(path, "expected an object");
-        const json::object* fn = get_object(*call, "function");
-        if (fn == nullptr) return fail(path + ".function", "missing or not an object");
-        const json::value* name = fn->if_contains("name");
-        if (name == nullptr || !name->is_string()) {
-            return fail(path + ".function.name", "missing or not a string");
-        }
         content_block b;
-        b.kind = block_kind::tool_use;
-        b.id = get_string(*call, "id");
-        b.name = name->get_string();
-        if (const json::value* args = fn->if_contains("arguments"); args != nullptr) {
-            if (args->is_string()) {
-                b.arguments = args->get_string();
-            } else if (args->is_object()) {
-                b.arguments = json::serialize(*args);
-            } else if (!args->is_null()) {
-                return fail(path + ".function.arguments", "expected a string");
-            }
+        std::string_view member;
+        std::string_view what;
+        if (!openai_chat::detail::read_tool_call(*call, b, member, what)) {
+            return fail(path + std::string(member), what);
         }
-        if (b.arguments.empty()) b.arguments = "{}";
         res.content.push_back(std::move(b));
     }
     return true;

@@ -19,15 +19,9 @@
 // message_stop, or an error event when it carries `delta.error`. Unknown event types are
 // skipped (Cohere adds events over time).
 
-#include "formats/block_emitter.hpp"
 #include "formats/cohere_chat/codec.hpp"
 #include "formats/json_util.hpp"
-#include "gateway/stream/sse_parser.hpp"
-
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parser.hpp>
-
-#include <array>
+#include "formats/sse_json_decoder.hpp"
 
 namespace gateway::formats::cohere_chat {
 
@@ -35,62 +29,24 @@ namespace json = boost::json;
 
 namespace {
 
-class cohere_stream_decoder final : public upstream::stream_decoder {
+class cohere_stream_decoder final : public sse_json_decoder {
   public:
     explicit cohere_stream_decoder(const upstream::stream_decoder_options& options)
-        : sse_(options.max_event_bytes), arena_(arena_buffer_.data(), arena_buffer_.size()) {}
-
-    result<void> feed(std::string_view bytes, event_sink& sink) override {
-        if (failed_) return failure_;
-        if (done_) return {};  // nothing can follow message-end or an error
-        blocks_.bind(&sink);
-        auto fed = sse_.feed(bytes, [this](const stream::sse_event& e) { on_sse(e); });
-        blocks_.bind(nullptr);
-        if (!fed && !failed_) {
-            return fail(fed.error(), "an SSE event of the upstream exceeds the size limit");
-        }
-        if (failed_) return failure_;
-        return {};
-    }
+        : sse_json_decoder(options.max_event_bytes) {}
 
     result<void> finish(event_sink& /*sink*/) override {
-        sse_.finish();
-        if (failed_) return failure_;
-        if (done_) return {};
+        if (auto ended = end_input(); !ended || done_) return ended;
         return fail(errc::stream_truncated, started_
                                                 ? "the upstream stream ended before message-end"
                                                 : "the upstream stream ended before message-start");
     }
 
-    std::string_view error_detail() const noexcept override { return detail_; }
-
   private:
-    result<void> fail(error_code ec, std::string_view why) {
-        failed_ = true;
-        failure_ = ec;
-        detail_ = why;
-        return ec;
-    }
-
-    void fail_event(std::string_view why) {
-        if (!failed_) fail(errc::bad_upstream_response, why);
-    }
-
-    void on_sse(const stream::sse_event& e) {
-        if (failed_ || done_) return;
-        const std::string_view data = e.data;
-        if (data.empty() || data == "[DONE]") return;
-        arena_.release();
-        json_.reset(json::storage_ptr(&arena_));
-        error_code ec;
-        json_.write(data.data(), data.size(), ec);
-        if (ec) return fail_event("an upstream event is not valid JSON");
-        const json::value event = json_.release();
-        const json::object* o = event.if_object();
-        if (o == nullptr) return fail_event("an upstream event is not a JSON object");
-        std::string_view type = get_string(*o, "type");
-        if (type.empty()) type = e.event;
-        on_event(type, *o);
+    void on_json(std::string_view event, const json::object& o) override {
+        // The data repeats the event name in `type`; the data is what Cohere documents.
+        std::string_view type = get_string(o, "type");
+        if (type.empty()) type = event;
+        on_event(type, o);
     }
 
     /// `delta.message` of an event, or null.
@@ -236,19 +192,9 @@ class cohere_stream_decoder final : public upstream::stream_decoder {
         done_ = true;
     }
 
-    stream::sse_parser sse_;
-    std::array<unsigned char, 16 * 1024> arena_buffer_{};
-    json::monotonic_resource arena_;
-    json::parser json_;
-
-    block_emitter blocks_;
     usage usage_;
     bool in_plan_ = false;  // the open text block is a tool plan (closed by no event of its own)
     bool started_ = false;
-    bool done_ = false;
-    bool failed_ = false;
-    error_code failure_;
-    std::string detail_;
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include "formats/json_util.hpp"
 
+#include <boost/json/serialize.hpp>
+
 namespace gateway::formats::openai_chat::detail {
 
 namespace json = boost::json;
@@ -58,6 +60,38 @@ std::string index_path(std::string_view base, std::size_t i) {
     p += std::to_string(i);
     p += ']';
     return p;
+}
+
+bool read_tool_call(const json::object& call, content_block& out, std::string_view& member,
+                    std::string_view& what) {
+    const json::object* fn = get_object(call, "function");
+    if (fn == nullptr) {
+        member = ".function";
+        what = "missing or not an object";
+        return false;
+    }
+    const json::value* name = fn->if_contains("name");
+    if (name == nullptr || !name->is_string()) {
+        member = ".function.name";
+        what = "missing or not a string";
+        return false;
+    }
+    out.kind = block_kind::tool_use;
+    out.id = get_string(call, "id");
+    out.name = name->get_string();
+    if (const json::value* args = fn->if_contains("arguments"); args != nullptr) {
+        if (args->is_string()) {
+            out.arguments = args->get_string();
+        } else if (args->is_object()) {
+            out.arguments = json::serialize(*args);  // some compatible servers send an object
+        } else if (!args->is_null()) {
+            member = ".function.arguments";
+            what = "expected a string";
+            return false;
+        }
+    }
+    if (out.arguments.empty()) out.arguments = "{}";
+    return true;
 }
 
 namespace {

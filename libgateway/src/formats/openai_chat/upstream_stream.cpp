@@ -14,21 +14,13 @@
 // the usage chunk → message_delta (usage); `[DONE]` → message_stop. An `{"error":...}` payload
 // → error event.
 //
-// Steady state allocates nothing per event: the SSE parser reuses its buffers, each chunk is
-// parsed by one reused boost::json::parser into a monotonic arena that is released per event
-// (16 KiB inline; bigger chunks spill to the heap until the next release), delta texts are
-// views into the parsed chunk, and the block handed to block_start is a reused member.
+// Steady state allocates nothing per event (sse_json_decoder.hpp): delta texts are views into
+// the parsed chunk, and the block handed to block_start is a reused member.
 
-#include "formats/block_emitter.hpp"
 #include "formats/json_util.hpp"
 #include "formats/openai_chat/codec.hpp"
 #include "formats/openai_chat/common.hpp"
-#include "gateway/stream/sse_parser.hpp"
-
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parser.hpp>
-
-#include <array>
+#include "formats/sse_json_decoder.hpp"
 
 namespace gateway::formats::openai_chat {
 
@@ -36,28 +28,13 @@ namespace json = boost::json;
 
 namespace {
 
-class chat_stream_decoder final : public upstream::stream_decoder {
+class chat_stream_decoder final : public sse_json_decoder {
   public:
     explicit chat_stream_decoder(const upstream::stream_decoder_options& options)
-        : sse_(options.max_event_bytes), arena_(arena_buffer_.data(), arena_buffer_.size()) {}
-
-    result<void> feed(std::string_view bytes, event_sink& sink) override {
-        if (failed_) return failure_;
-        if (done_) return {};  // bytes after [DONE] or an error event: nothing can follow
-        blocks_.bind(&sink);
-        auto fed = sse_.feed(bytes, [this](const stream::sse_event& e) { on_sse(e); });
-        blocks_.bind(nullptr);
-        if (!fed && !failed_) {
-            return fail(fed.error(), "an SSE event of the upstream exceeds the size limit");
-        }
-        if (failed_) return failure_;
-        return {};
-    }
+        : sse_json_decoder(options.max_event_bytes) {}
 
     result<void> finish(event_sink& sink) override {
-        sse_.finish();
-        if (failed_) return failure_;
-        if (done_) return {};
+        if (auto ended = end_input(); !ended || done_) return ended;
         if (finish_seen_) {
             // No [DONE], but the choice was finished: the answer is complete (some compatible
             // servers close the connection right after the last chunk).
@@ -71,39 +48,13 @@ class chat_stream_decoder final : public upstream::stream_decoder {
                              : "the upstream stream ended before its first chunk");
     }
 
-    std::string_view error_detail() const noexcept override { return detail_; }
-
   private:
-    result<void> fail(error_code ec, std::string_view why) {
-        failed_ = true;
-        failure_ = ec;
-        detail_ = why;
-        return ec;
+    void on_done() override {
+        if (!started_) return fail_event("the upstream sent [DONE] before any chunk");
+        end_message();
     }
 
-    void fail_event(std::string_view why) {
-        if (!failed_) fail(errc::bad_upstream_response, why);
-    }
-
-    void on_sse(const stream::sse_event& e) {
-        if (failed_ || done_) return;
-        std::string_view data = e.data;
-        if (data.empty()) return;
-        if (data == "[DONE]") {
-            if (!started_) return fail_event("the upstream sent [DONE] before any chunk");
-            end_message();
-            return;
-        }
-        arena_.release();
-        json_.reset(json::storage_ptr(&arena_));
-        error_code ec;
-        json_.write(data.data(), data.size(), ec);
-        if (ec) return fail_event("an upstream chunk is not valid JSON");
-        const json::value chunk = json_.release();
-        const json::object* o = chunk.if_object();
-        if (o == nullptr) return fail_event("an upstream chunk is not a JSON object");
-        on_chunk(*o);
-    }
+    void on_json(std::string_view /*event*/, const json::object& o) override { on_chunk(o); }
 
     void on_chunk(const json::object& o) {
         if (const json::object* err = get_object(o, "error")) return on_error(*err);
@@ -300,12 +251,6 @@ class chat_stream_decoder final : public upstream::stream_decoder {
         done_ = true;
     }
 
-    stream::sse_parser sse_;
-    std::array<unsigned char, 16 * 1024> arena_buffer_{};
-    json::monotonic_resource arena_;
-    json::parser json_;
-
-    block_emitter blocks_;
     usage usage_;
     finish_reason finish_ = finish_reason::none;
     std::int64_t tool_index_ = 0;  // Chat index of the latest tool call
@@ -314,10 +259,6 @@ class chat_stream_decoder final : public upstream::stream_decoder {
     bool finish_seen_ = false;
     bool usage_pending_ = false;
     bool refusal_seen_ = false;
-    bool done_ = false;
-    bool failed_ = false;
-    error_code failure_;
-    std::string detail_;
 };
 
 }  // namespace
