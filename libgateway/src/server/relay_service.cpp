@@ -203,11 +203,15 @@ struct relay_service::impl {
         return req;
     }
 
-    /// Finishes the log entry of an accepted request (status, timings, usage: `billed` when the
-    /// upstream reported it, an estimate when a response was cut), charges the token and
-    /// submits the entry: once per accepted request.
-    void record(request_context& ctx, const auth::token& token, storage::request_log entry,
-                const usage& billed, std::int64_t deltas, bool sent);
+    /// The log entry of a request from the moment it is accepted (routed to its channels).
+    storage::request_log accepted(request_context& ctx, const auth::token& token,
+                                  const std::string& model);
+    /// Ends an accepted request: answers with the last attempt's error if nothing was sent,
+    /// completes the entry (status, timings, usage: `billed` when the upstream reported it, an
+    /// estimate when a response was cut), charges the token and submits the entry, once.
+    net::awaitable<void> finish(request_context& ctx, const auth::token& token,
+                                storage::request_log entry, attempt last, const usage& billed,
+                                std::int64_t deltas);
     /// The channels that may serve `model` for `token`; empty after answering the client
     /// (model not allowed, quota spent, no channel).
     net::awaitable<std::vector<const routing::channel*>> admit(request_context& ctx,
@@ -376,9 +380,25 @@ const auth::token* relay_service::impl::authenticate(request_context& ctx, api_f
     return nullptr;
 }
 
-void relay_service::impl::record(request_context& ctx, const auth::token& token,
-                                 storage::request_log entry, const usage& billed,
-                                 std::int64_t deltas, bool sent) {
+storage::request_log relay_service::impl::accepted(request_context& ctx, const auth::token& token,
+                                                   const std::string& model) {
+    storage::request_log entry;
+    entry.request_id = std::string(ctx.request_id());
+    entry.token_id = token.id;
+    entry.endpoint = std::string(ctx.path());
+    entry.model = model;
+    entry.created_at_ms = unix_ms();
+    return entry;
+}
+
+net::awaitable<void> relay_service::impl::finish(request_context& ctx, const auth::token& token,
+                                                 storage::request_log entry, attempt last,
+                                                 const usage& billed, std::int64_t deltas) {
+    if (!last.sent && !ctx.client_closed()) {
+        co_await ctx.send(last.status, "application/json", std::move(last.body));
+        entry.error = "upstream failed";
+    }
+    const bool sent = last.sent;
     const auto end = std::chrono::steady_clock::now();
     // 499: the client closed the connection before its response was complete (nginx's code).
     entry.status = ctx.client_closed() ? 499 : static_cast<int>(ctx.response_status());
@@ -548,13 +568,8 @@ net::awaitable<void> relay_service::impl::serve_generation(request_context& ctx,
     if (candidates.empty()) co_return;
 
     // Accepted: from here on the request is logged exactly once, whatever happens.
-    storage::request_log entry;
-    entry.request_id = std::string(ctx.request_id());
-    entry.token_id = token->id;
-    entry.endpoint = std::string(ctx.path());
-    entry.model = model;
+    storage::request_log entry = accepted(ctx, *token, model);
     entry.stream = canonical.stream;
-    entry.created_at_ms = unix_ms();
     usage_meter meter;
 
     attempt last;
@@ -571,12 +586,7 @@ net::awaitable<void> relay_service::impl::serve_generation(request_context& ctx,
         log::warn(fmt::format("request {}: channel {} failed with {}, trying the next",
                               ctx.request_id(), channel->name, last.status));
     }
-    if (!last.sent && !ctx.client_closed()) {
-        co_await ctx.send(last.status, "application/json", std::move(last.body));
-        entry.error = "upstream failed";
-    }
-
-    record(ctx, *token, std::move(entry), meter.last, meter.deltas, last.sent);
+    co_await finish(ctx, *token, std::move(entry), std::move(last), meter.last, meter.deltas);
 }
 
 net::awaitable<void> relay_service::impl::answer_mock(request_context& ctx, const relay_call& call,
@@ -942,12 +952,7 @@ net::awaitable<void> relay_service::impl::serve_retrieval(request_context& ctx,
     if (candidates.empty()) co_return;
 
     // Accepted: from here on the request is logged exactly once, whatever happens.
-    storage::request_log entry;
-    entry.request_id = std::string(ctx.request_id());
-    entry.token_id = token->id;
-    entry.endpoint = std::string(ctx.path());
-    entry.model = model;
-    entry.created_at_ms = unix_ms();
+    storage::request_log entry = accepted(ctx, *token, model);
     usage billed;
     attempt last;
     for (const auto* channel : candidates) {
@@ -958,11 +963,7 @@ net::awaitable<void> relay_service::impl::serve_retrieval(request_context& ctx,
         log::warn(fmt::format("request {}: channel {} failed with {}, trying the next",
                               ctx.request_id(), channel->name, last.status));
     }
-    if (!last.sent && !ctx.client_closed()) {
-        co_await ctx.send(last.status, "application/json", std::move(last.body));
-        entry.error = "upstream failed";
-    }
-    record(ctx, *token, std::move(entry), billed, 0, last.sent);
+    co_await finish(ctx, *token, std::move(entry), std::move(last), billed, 0);
 }
 
 net::awaitable<attempt> relay_service::impl::relay_retrieval(request_context& ctx,
