@@ -500,3 +500,26 @@ TEST_CASE(
     }
     CHECK(encoded_cases >= 10);
 }
+
+TEST_CASE("cohere capabilities: a row for each parameter v2 cannot honour", "[cohere]") {
+    using gateway::param_action;
+    using gateway::upstream::upstream_format;
+    const auto chat =
+        gateway::upstream::builtin_capabilities(upstream_format::cohere_chat, "command-a-03-2025");
+    for (const char* harmless :
+         {"user", "metadata", "service_tier", "store", "parallel_tool_calls", "reasoning"}) {
+        INFO(harmless);
+        CHECK(chat.action(harmless, param_action::pass) == param_action::drop);
+    }
+    CHECK(chat.action("n") == param_action::reject);
+    CHECK(chat.action("documents") == param_action::reject);
+    CHECK(chat.action("temperature") == param_action::pass);
+    // The reasoning models take `thinking`.
+    const auto reasoning = gateway::upstream::builtin_capabilities(upstream_format::cohere_chat,
+                                                                   "command-a-reasoning-08-2025");
+    CHECK(reasoning.action("reasoning") == param_action::pass);
+    CHECK(gateway::upstream::to_string(upstream_format::cohere_chat) == "cohere_chat");
+    CHECK(gateway::upstream::request_path(upstream_format::cohere_chat, "m", true) == "/chat");
+    CHECK_FALSE(gateway::upstream::same_format(upstream_format::cohere_chat,
+                                               gateway::api_format::openai_chat));
+}
