@@ -27,7 +27,8 @@ using namespace gateway;
 using upstream::upstream_format;
 
 constexpr std::array all_upstreams{upstream_format::openai_chat, upstream_format::openai_responses,
-                                   upstream_format::anthropic_messages, upstream_format::gemini};
+                                   upstream_format::anthropic_messages, upstream_format::gemini,
+                                   upstream_format::cohere_chat};
 constexpr std::array all_clients{api_format::openai_chat, api_format::openai_responses,
                                  api_format::anthropic_messages};
 

@@ -10,6 +10,8 @@
 #include "support/google_keys.hpp"
 #include "support/test_client.hpp"
 
+#include <gateway/storage/store.hpp>
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
@@ -311,4 +313,409 @@ TEST_CASE("a channel's own first-byte deadline", "[e2e][providers]") {
     CHECK(res.status == 504);
     // Not a speed test: the upstream needs 3 s, so an answer well before shows the deadline.
     CHECK(took < 2500ms);
+}
+
+namespace {
+
+/// A loopback Cohere: checks that what arrives is a v2 chat request (Cohere answers 400 to
+/// Chat Completions names such as `top_p` or `stop`), then answers in the v2 wire format from
+/// the golden files, streamed or not, with tool calls when the request has tools.
+scripted_response fake_cohere(const recorded_request& r) {
+    if (r.target != "/v2/chat" ||
+        r.headers[http::field::authorization] != "Bearer cohere-secret-key") {
+        return json_response(404, R"({"id":"e","message":"no such route or bad key"})");
+    }
+    const auto body = json::parse(r.body).as_object();
+    for (const char* chat_name : {"top_p", "stop", "stream_options", "max_completion_tokens"}) {
+        if (body.contains(chat_name)) {
+            return json_response(400, std::string(R"({"id":"e","message":"invalid request: )") +
+                                          chat_name + R"( is not a valid field"})");
+        }
+    }
+    if (!body.contains("messages") || body.at("model") != "command-a-03-2025") {
+        return json_response(
+            400, R"({"id":"e","message":"invalid request: model and messages are required"})");
+    }
+    const bool stream = body.contains("stream") && body.at("stream") == true;
+    const bool tools = body.contains("tools");
+    if (stream) {
+        return sse_response(read_golden(tools ? "cohere_chat/stream-tool-calls/upstream.sse"
+                                              : "cohere_chat/stream-text/upstream.sse"));
+    }
+    return json_response(200, read_golden(tools ? "cohere_chat/response-tool-calls/upstream.json"
+                                                : "cohere_chat/response-text/upstream.json"));
+}
+
+std::string cohere_channel(const std::string& base_url) {
+    return R"({"name": "cohere", "type": "cohere", "base_url": ")" + base_url +
+           R"(", "key": "cohere-secret-key", "models": ["command-a"],
+       "model_mapping": {"command-a": "command-a-03-2025"}})";
+}
+
+constexpr const char* weather_tool_chat =
+    R"([{"type":"function","function":{"name":"get_weather","parameters":{"type":"object",)"
+    R"("properties":{"location":{"type":"string"}}}}}])";
+constexpr const char* weather_tool_anthropic =
+    R"([{"name":"get_weather","input_schema":{"type":"object",)"
+    R"("properties":{"location":{"type":"string"}}}}])";
+
+std::vector<std::pair<std::string, std::string>> anthropic_key() {
+    return {{"x-api-key", relay_key}, {"anthropic-version", "2023-06-01"}};
+}
+
+/// The JSON data of every `data:` line of an SSE body, `[DONE]` left out.
+std::vector<json::object> sse_data(std::string_view body) {
+    std::vector<json::object> out;
+    std::size_t at = 0;
+    while ((at = body.find("data: ", at)) != std::string_view::npos) {
+        const std::size_t end = body.find('\n', at);
+        const std::string_view data = body.substr(at + 6, end - at - 6);
+        if (data != "[DONE]") out.push_back(json::parse(data).as_object());
+        at = end;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("cohere: an OpenAI Chat client, answered and streamed by Cohere v2",
+          "[e2e][providers][cohere]") {
+    fake_upstream upstream{fake_cohere};
+    gatewayd_process gw{config_with(cohere_channel(upstream.base_url()))};
+
+    auto res = http_call(gw.port(), http::verb::post, "/v1/chat/completions",
+                         R"({"model":"command-a","top_p":0.5,"stop":["END"],"max_tokens":64,)"
+                         R"("messages":[{"role":"system","content":"Be brief."},)"
+                         R"({"role":"user","content":"What are LLMs?"}]})",
+                         bearer());
+    INFO(res.body);
+    REQUIRE(res.status == 200);
+    const auto answer = json::parse(res.body).as_object();
+    CHECK(answer.at("model") == "command-a");
+    CHECK(answer.at("choices").at(0).at("message").at("content") ==
+          "LLMs stand for Large Language Models, which are a type of neural network model.");
+    CHECK(answer.at("choices").at(0).at("finish_reason") == "stop");
+    CHECK(answer.at("usage").at("prompt_tokens") == 17);
+    CHECK(answer.at("usage").at("completion_tokens") == 16);
+    auto seen = upstream.requests();
+    REQUIRE(seen.size() == 1);
+    const auto sent = json::parse(seen[0].body).as_object();
+    CHECK(sent.at("p") == 0.5);
+    CHECK(sent.at("stop_sequences") == json::parse(R"(["END"])"));
+    CHECK(sent.at("max_tokens") == 64);
+    CHECK(sent.at("messages") == json::parse(R"([{"role":"system","content":"Be brief."},)"
+                                             R"({"role":"user","content":"What are LLMs?"}])"));
+
+    auto streamed = http_call(gw.port(), http::verb::post, "/v1/chat/completions",
+                              R"({"model":"command-a","stream":true,)"
+                              R"("stream_options":{"include_usage":true},)"
+                              R"("messages":[{"role":"user","content":"Capital of France?"}]})",
+                              bearer());
+    INFO(streamed.body);
+    REQUIRE(streamed.status == 200);
+    std::string text;
+    std::string finish;
+    std::int64_t prompt_tokens = -1;
+    for (const auto& chunk : sse_data(streamed.body)) {
+        CHECK(chunk.at("model") == "command-a");
+        for (const auto& choice : chunk.at("choices").as_array()) {
+            const auto& delta = choice.at("delta").as_object();
+            if (const auto* c = delta.if_contains("content"); c && c->is_string()) {
+                text += c->as_string();
+            }
+            if (const auto* f = choice.as_object().if_contains("finish_reason"); f && !f->is_null())
+                finish = f->as_string();
+        }
+        if (const auto* u = chunk.if_contains("usage"); u && u->is_object()) {
+            prompt_tokens = u->at("prompt_tokens").as_int64();
+        }
+    }
+    CHECK(text == "The capital of France is Paris. \xc3\x89");
+    CHECK(finish == "stop");
+    CHECK(prompt_tokens == 8);
+    CHECK(streamed.body.find("data: [DONE]") != std::string::npos);
+    seen = upstream.requests();
+    REQUIRE(seen.size() == 2);
+    CHECK(json::parse(seen[1].body).at("stream") == true);
+}
+
+TEST_CASE("cohere: tool calls and tool results for Chat and Anthropic clients",
+          "[e2e][providers][cohere]") {
+    fake_upstream upstream{fake_cohere};
+    gatewayd_process gw{config_with(cohere_channel(upstream.base_url()))};
+
+    // Chat, not streamed: Cohere's tool plan is text, its calls are Chat tool_calls.
+    auto chat =
+        http_call(gw.port(), http::verb::post, "/v1/chat/completions",
+                  std::string(R"({"model":"command-a","tool_choice":"required","tools":)") +
+                      weather_tool_chat + R"(,"messages":[{"role":"user","content":"Weather?"}]})",
+                  bearer());
+    INFO(chat.body);
+    REQUIRE(chat.status == 200);
+    const auto msg = json::parse(chat.body).at("choices").at(0).as_object();
+    CHECK(msg.at("finish_reason") == "tool_calls");
+    const auto& calls = msg.at("message").at("tool_calls").as_array();
+    REQUIRE(calls.size() == 2);
+    CHECK(calls[0].at("id") == "get_weather_1byjy32y4hvq");
+    CHECK(calls[0].at("function").at("arguments") == R"({"location":"Toronto"})");
+    auto seen = upstream.requests();
+    REQUIRE(seen.size() == 1);
+    CHECK(json::parse(seen[0].body).at("tool_choice") == "REQUIRED");
+
+    // Anthropic, not streamed, with the results of an earlier turn: they reach Cohere as
+    // `role: tool` messages after an assistant turn with `tool_plan` and `tool_calls`.
+    auto claude = http_call(
+        gw.port(), http::verb::post, "/v1/messages",
+        std::string(R"({"model":"command-a","max_tokens":256,"tools":)") + weather_tool_anthropic +
+            R"(,"messages":[{"role":"user","content":"Weather in Oslo?"},)"
+            R"({"role":"assistant","content":[{"type":"text","text":"Checking."},)"
+            R"({"type":"tool_use","id":"call_9","name":"get_weather","input":{"location":"Oslo"}}]},)"
+            R"({"role":"user","content":[{"type":"tool_result","tool_use_id":"call_9",)"
+            R"("content":"-3C"}]}]})",
+        anthropic_key());
+    INFO(claude.body);
+    REQUIRE(claude.status == 200);
+    const auto message = json::parse(claude.body).as_object();
+    CHECK(message.at("stop_reason") == "tool_use");
+    CHECK(message.at("model") == "command-a");
+    const auto& content = message.at("content").as_array();
+    REQUIRE(content.size() == 3);
+    CHECK(content[0].at("type") == "text");
+    CHECK(content[1].at("type") == "tool_use");
+    CHECK(content[1].at("input") == json::parse(R"({"location":"Toronto"})"));
+    CHECK(message.at("usage").at("input_tokens") == 37);
+    seen = upstream.requests();
+    REQUIRE(seen.size() == 2);
+    const auto sent = json::parse(seen[1].body).as_object();
+    CHECK(sent.at("messages") ==
+          json::parse(R"([{"role":"user","content":"Weather in Oslo?"},)"
+                      R"({"role":"assistant","tool_plan":"Checking.","tool_calls":[{"id":"call_9",)"
+                      R"("type":"function","function":{"name":"get_weather",)"
+                      R"("arguments":"{\"location\":\"Oslo\"}"}}]},)"
+                      R"({"role":"tool","tool_call_id":"call_9","content":"-3C"}])"));
+
+    // Anthropic, streamed: the tool plan, then two tool_use blocks with their arguments.
+    auto stream = http_call(gw.port(), http::verb::post, "/v1/messages",
+                            std::string(R"({"model":"command-a","max_tokens":256,"stream":true,)") +
+                                R"("tools":)" + weather_tool_anthropic +
+                                R"(,"messages":[{"role":"user","content":"Weather?"}]})",
+                            anthropic_key());
+    INFO(stream.body);
+    REQUIRE(stream.status == 200);
+    std::vector<std::string> kinds;
+    std::string plan;
+    std::string args;
+    std::string stop_reason;
+    for (const auto& e : sse_data(stream.body)) {
+        const std::string type(e.at("type").as_string());
+        if (type == "content_block_start") {
+            kinds.emplace_back(e.at("content_block").at("type").as_string());
+        } else if (type == "content_block_delta") {
+            const auto& d = e.at("delta").as_object();
+            if (d.at("type") == "text_delta") plan += d.at("text").as_string();
+            if (d.at("type") == "input_json_delta") args += d.at("partial_json").as_string();
+        } else if (type == "message_delta") {
+            stop_reason = e.at("delta").at("stop_reason").as_string();
+        }
+    }
+    CHECK(kinds == std::vector<std::string>{"text", "tool_use", "tool_use"});
+    CHECK(plan == "I will look up the weather in Toronto and Paris.");
+    CHECK(args == "{\n    \"location\": \"Toronto\"\n}{\"location\": \"Paris\"}");
+    CHECK(stop_reason == "tool_use");
+    CHECK(stream.body.find("event: message_stop") != std::string::npos);
+
+    // Chat, streamed: the same calls as Chat tool_call deltas.
+    auto chat_stream =
+        http_call(gw.port(), http::verb::post, "/v1/chat/completions",
+                  std::string(R"({"model":"command-a","stream":true,"tools":)") +
+                      weather_tool_chat + R"(,"messages":[{"role":"user","content":"Weather?"}]})",
+                  bearer());
+    REQUIRE(chat_stream.status == 200);
+    std::vector<std::string> names;
+    for (const auto& chunk : sse_data(chat_stream.body)) {
+        for (const auto& choice : chunk.at("choices").as_array()) {
+            const auto* tc = choice.at("delta").as_object().if_contains("tool_calls");
+            if (tc == nullptr) continue;
+            for (const auto& call : tc->as_array()) {
+                const auto* fn = call.as_object().if_contains("function");
+                if (fn && fn->as_object().contains("name")) {
+                    names.emplace_back(fn->at("name").as_string());
+                }
+            }
+        }
+    }
+    CHECK(names == std::vector<std::string>{"get_weather", "get_weather"});
+}
+
+TEST_CASE("cohere: Cohere's error body reaches the client in its own format",
+          "[e2e][providers][cohere]") {
+    fake_upstream upstream{[](const recorded_request&) {
+        return json_response(400, read_golden("cohere_chat/errors/error-400-invalid-request.json"));
+    }};
+    gatewayd_process gw{config_with(cohere_channel(upstream.base_url()))};
+    auto chat = http_call(gw.port(), http::verb::post, "/v1/chat/completions",
+                          chat_request("command-a"), bearer());
+    CHECK(chat.status == 400);
+    const auto err = json::parse(chat.body).at("error").as_object();
+    CHECK(err.at("type") == "invalid_request_error");
+    CHECK(err.at("message").as_string().starts_with("invalid request: message must be"));
+    auto claude = http_call(gw.port(), http::verb::post, "/v1/messages",
+                            R"({"model":"command-a","max_tokens":9,)"
+                            R"("messages":[{"role":"user","content":"Hi"}]})",
+                            anthropic_key());
+    CHECK(claude.status == 400);
+    CHECK(json::parse(claude.body).at("type") == "error");
+}
+
+namespace {
+
+/// A loopback Cohere for /v2/embed and /v2/rerank, and an OpenAI-compatible server for
+/// /v1/embeddings and /v1/rerank, on one port.
+scripted_response fake_retrieval(const recorded_request& r) {
+    const auto body = json::parse(r.body).as_object();
+    if (r.target == "/v2/embed") {
+        if (r.headers[http::field::authorization] != "Bearer cohere-secret-key" ||
+            !body.contains("input_type") || body.at("embedding_types") != json::array{"float"}) {
+            return json_response(
+                400,
+                R"({"id":"e","message":"invalid request: valid input_type must be provided with the provided model"})");
+        }
+        json::array vectors;
+        for (std::size_t i = 0; i < body.at("texts").as_array().size(); ++i) {
+            vectors.push_back(json::array{0.5, 0.25 * static_cast<double>(i)});
+        }
+        return json_response(
+            200, json::serialize(
+                     json::object{{"id", "emb-1"},
+                                  {"embeddings", json::object{{"float", vectors}}},
+                                  {"texts", body.at("texts")},
+                                  {"meta", json::parse(R"({"api_version":{"version":"2"},)"
+                                                       R"("billed_units":{"input_tokens":6}})")},
+                                  {"response_type", "embeddings_by_type"}}));
+    }
+    if (r.target == "/v2/rerank") {
+        if (body.contains("return_documents")) {
+            return json_response(
+                400,
+                R"({"id":"e","message":"invalid request: return_documents is not a valid field"})");
+        }
+        return json_response(200, R"({"results":[{"index":1,"relevance_score":0.98},)"
+                                  R"({"index":0,"relevance_score":0.12}],"id":"rr-1",)"
+                                  R"("meta":{"api_version":{"version":"2"},)"
+                                  R"("billed_units":{"search_units":1}}})");
+    }
+    if (r.target == "/v1/embeddings") {
+        return json_response(200, R"({"object":"list","data":[{"object":"embedding","index":0,)"
+                                  R"("embedding":[0.1,0.2]}],"model":"text-embedding-3-small",)"
+                                  R"("usage":{"prompt_tokens":3,"total_tokens":3}})");
+    }
+    return json_response(404,
+                         R"({"error":{"message":"no such route","type":"invalid_request_error"}})");
+}
+
+}  // namespace
+
+TEST_CASE("embeddings and rerank: converted for Cohere, passed through to OpenAI, billed once",
+          "[e2e][providers][cohere][embed]") {
+    fake_upstream upstream{fake_retrieval};
+    gatewayd_process gw{
+        config_with(R"({"name": "cohere", "type": "cohere", "base_url": ")" + upstream.base_url() +
+                    R"(", "key": "cohere-secret-key", "models": ["embed-v4.0", "rerank-v3.5"]},
+        {"name": "openai", "type": "openai", "base_url": ")" +
+                    upstream.base_url() + R"(/v1", "key": "sk-openai", "models": ["small"],
+          "model_mapping": {"small": "text-embedding-3-small"}})")};
+
+    auto cohere =
+        http_call(gw.port(), http::verb::post, "/v1/embeddings",
+                  R"({"model":"embed-v4.0","input":["a","b"],"dimensions":256})", bearer());
+    INFO(cohere.body);
+    REQUIRE(cohere.status == 200);
+    CHECK(json::parse(cohere.body) ==
+          json::parse(R"({"object":"list","data":[{"object":"embedding","index":0,)"
+                      R"("embedding":[0.5,0]},{"object":"embedding","index":1,)"
+                      R"("embedding":[0.5,0.25]}],"model":"embed-v4.0",)"
+                      R"("usage":{"prompt_tokens":6,"total_tokens":6}})"));
+    auto seen = upstream.requests();
+    REQUIRE(seen.size() == 1);
+    CHECK(json::parse(seen[0].body) ==
+          json::parse(R"({"model":"embed-v4.0","texts":["a","b"],"input_type":"search_document",)"
+                      R"("embedding_types":["float"],"output_dimension":256})"));
+
+    auto b64 = http_call(gw.port(), http::verb::post, "/v1/embeddings",
+                         R"({"model":"embed-v4.0","input":"a","encoding_format":"base64",)"
+                         R"("input_type":"search_query"})",
+                         bearer());
+    REQUIRE(b64.status == 200);
+    CHECK(json::parse(b64.body).at("data").at(0).at("embedding") == "AAAAPwAAAAA=");  // 0.5f, 0.0f
+    CHECK(json::parse(upstream.requests().back().body).at("input_type") == "search_query");
+
+    auto passed =
+        http_call(gw.port(), http::verb::post, "/v1/embeddings",
+                  R"({"model":"small","input":"hello","encoding_format":"float"})", bearer());
+    REQUIRE(passed.status == 200);
+    CHECK(json::parse(passed.body).at("model") == "small");
+    seen = upstream.requests();
+    CHECK(seen.back().target == "/v1/embeddings");
+    CHECK(seen.back().headers[http::field::authorization] == "Bearer sk-openai");
+    CHECK(json::parse(seen.back().body) ==
+          json::parse(R"({"model":"text-embedding-3-small","input":"hello",)"
+                      R"("encoding_format":"float"})"));
+
+    auto ranked = http_call(gw.port(), http::verb::post, "/v1/rerank",
+                            R"({"model":"rerank-v3.5","query":"capital?","top_n":2,)"
+                            R"("return_documents":true,"documents":["Paris is in France.",)"
+                            R"({"text":"Washington is the capital."}]})",
+                            bearer());
+    INFO(ranked.body);
+    REQUIRE(ranked.status == 200);
+    CHECK(json::parse(ranked.body) ==
+          json::parse(R"({"id":"rr-1","model":"rerank-v3.5","results":[)"
+                      R"({"index":1,"relevance_score":0.98,)"
+                      R"("document":{"text":"Washington is the capital."}},)"
+                      R"({"index":0,"relevance_score":0.12,)"
+                      R"("document":{"text":"Paris is in France."}}],)"
+                      R"("usage":{"total_tokens":0,"search_units":1}})"));
+    CHECK(upstream.requests().back().target == "/v2/rerank");
+
+    // Errors in OpenAI's envelope: the client's mistakes, and Cohere's own message.
+    auto bad = http_call(gw.port(), http::verb::post, "/v1/rerank",
+                         R"({"model":"rerank-v3.5","documents":["a"]})", bearer());
+    CHECK(bad.status == 400);
+    CHECK(json::parse(bad.body).at("error").at("param") == "query");
+    auto unknown = http_call(gw.port(), http::verb::post, "/v1/embeddings",
+                             R"({"model":"nope","input":"a"})", bearer());
+    CHECK(unknown.status == 404);
+    auto anonymous = http_call(gw.port(), http::verb::post, "/v1/embeddings",
+                               R"({"model":"embed-v4.0","input":"a"})");
+    CHECK(anonymous.status == 401);
+    auto get = http_call(gw.port(), http::verb::get, "/v1/rerank", {}, bearer());
+    CHECK(get.status == 405);
+    const std::size_t before = upstream.requests().size();
+    auto tokens = http_call(gw.port(), http::verb::post, "/v1/embeddings",
+                            R"({"model":"embed-v4.0","input":[[1,2,3]]})", bearer());
+    CHECK(tokens.status == 400);
+    CHECK(json::parse(tokens.body).at("error").at("param") == "input");
+    CHECK(upstream.requests().size() == before);  // refused before any upstream call
+
+    // Every accepted request is logged once, with its usage.
+    REQUIRE(gw.terminate(10s) == 0);
+    auto store = gateway::storage::open_sqlite_store(gw.dir() + "/gatewayd.db");
+    REQUIRE(store.has_value());
+    auto logs = (*store)->recent_logs(20);
+    REQUIRE(logs.has_value());
+    // Accepted: 3 embeddings, 1 rerank, the token-id embeddings (answered 400 by the channel
+    // attempt); refused at the door (bad body, unknown model, no key, GET): not logged.
+    REQUIRE(logs->size() == 5);
+    std::int64_t embed_tokens = 0;
+    int reranks = 0;
+    for (const auto& l : *logs) {
+        if (l.endpoint == "/v1/embeddings" && l.status == 200) embed_tokens += l.prompt_tokens;
+        if (l.endpoint == "/v1/rerank") {
+            ++reranks;
+            CHECK(l.prompt_tokens == 1);
+            CHECK(l.upstream_model == "rerank-v3.5");
+        }
+    }
+    CHECK(embed_tokens == 6 + 6 + 3);
+    CHECK(reranks == 1);
 }

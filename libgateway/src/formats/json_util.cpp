@@ -21,6 +21,20 @@ result<json::value> parse_json(std::string_view text, std::string* why) {
     return v;
 }
 
+result<json::value> parse_upstream_object(std::string_view body, conversion_report& report) {
+    std::string why;
+    auto parsed = parse_json(body, &why);
+    if (!parsed) {
+        report.fail("", "the upstream's answer is not valid JSON: " + why);
+        return errc::bad_upstream_response;
+    }
+    if (!parsed->is_object()) {
+        report.fail("", "the upstream's answer is not a JSON object");
+        return errc::bad_upstream_response;
+    }
+    return parsed;
+}
+
 std::string_view get_string(const json::object& o, std::string_view key) noexcept {
     const json::value* v = o.if_contains(key);
     if (v == nullptr || !v->is_string()) return {};

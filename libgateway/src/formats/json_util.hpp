@@ -3,6 +3,7 @@
 // from clients and upstreams. Writing appends to a caller's buffer, so encoders can build bodies
 // and SSE events without a boost::json::value in between.
 
+#include "gateway/core/conversion.hpp"
 #include "gateway/core/error.hpp"
 
 #include <boost/json/object.hpp>
@@ -18,6 +19,10 @@ namespace gateway::formats {
 /// Parses a whole JSON document. Errors: `errc::bad_request`; `why` (if not null) gets the
 /// parser's message and offset.
 result<boost::json::value> parse_json(std::string_view text, std::string* why = nullptr);
+
+/// Parses an upstream's complete answer, which must be a JSON object. Errors:
+/// `errc::bad_upstream_response` with `report.error_message` saying why.
+result<boost::json::value> parse_upstream_object(std::string_view body, conversion_report& report);
 
 /// Typed reads of an object member; absent or of another type gives the empty value.
 std::string_view get_string(const boost::json::object& o, std::string_view key) noexcept;

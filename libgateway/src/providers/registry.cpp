@@ -4,6 +4,7 @@
 #include "gateway/provider/profile.hpp"
 #include "providers/anthropic/anthropic.hpp"
 #include "providers/azure/azure.hpp"
+#include "providers/cohere/cohere.hpp"
 #include "providers/gemini/gemini.hpp"
 #include "providers/vertex/vertex.hpp"
 
@@ -14,6 +15,7 @@ void register_builtin_providers(registry& r) {
     r.add(providers::azure::make_adapter());
     r.add(providers::anthropic::make_adapter());
     r.add(providers::gemini::make_adapter());
+    r.add(providers::cohere::make_adapter());
     r.add(providers::vertex::make_adapter());
 }
 

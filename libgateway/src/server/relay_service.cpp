@@ -8,6 +8,7 @@
 #include "gateway/stream/sse_parser.hpp"
 #include "gateway/stream/sse_writer.hpp"
 #include "gateway/upstream/codec.hpp"
+#include "gateway/upstream/embed_rerank.hpp"
 #include "providers/mock/mock.hpp"
 #include "server/google_tokens.hpp"
 
@@ -114,6 +115,21 @@ unsigned status_for(const error_code& ec) {
     return 502;
 }
 
+/// An upstream exchange that is cancelled when the client closes its connection, for as long
+/// as this object lives.
+struct watched_exchange {
+    request_context& ctx;
+    std::unique_ptr<http::exchange> ex;
+    explicit watched_exchange(request_context& c) : ctx(c) {
+        ctx.on_client_close([this] {
+            if (ex) ex->cancel();
+        });
+    }
+    ~watched_exchange() { ctx.stop_watching(); }
+    watched_exchange(const watched_exchange&) = delete;
+    watched_exchange& operator=(const watched_exchange&) = delete;
+};
+
 }  // namespace
 
 /// One accepted generation request, as every attempt on a channel sees it.
@@ -122,6 +138,18 @@ struct relay_call {
     std::string_view body;              // the client's bytes
     const gateway::request* canonical;  // the decoded request
     ingress::encode_options encode;     // how the client's answers are written
+};
+
+/// The non-generation endpoints: `POST /v1/embeddings` and `POST /v1/rerank`.
+enum class retrieval_kind : std::uint8_t { embeddings, rerank };
+
+/// One accepted embeddings or rerank request, decoded (the other member is empty).
+struct retrieval_call {
+    retrieval_kind kind;
+    std::string_view body;   // the client's bytes
+    std::string_view model;  // as the client named it
+    std::optional<upstream::embeddings_request> embeddings;
+    std::optional<upstream::rerank_request> rerank;
 };
 
 struct relay_service::impl {
@@ -148,6 +176,54 @@ struct relay_service::impl {
 
     const auth::token* authenticate(request_context& ctx, api_format format, unsigned& status,
                                     std::string& error);
+    /// The HTTP request for a prepared upstream call, with the channel's own deadlines.
+    http::request upstream_request(const routing::channel& channel,
+                                   provider::prepared_request prepared, bool stream) const {
+        http::request req;
+        req.method = bhttp::verb::post;
+        req.url = std::move(prepared.url);
+        for (const auto& [name, value] : prepared.headers) req.headers.set(name, value);
+        req.body = std::move(prepared.body);
+        const auto& d = channel.deadlines;
+        if (d.connect_ms >= 0 || d.first_byte_ms >= 0 || d.idle_ms >= 0 || d.total_ms >= 0) {
+            http::timeouts t = options.upstream.default_timeouts;
+            auto pick = [](std::int64_t ms, std::chrono::milliseconds fallback) {
+                return ms >= 0 ? std::chrono::milliseconds(ms) : fallback;
+            };
+            t.connect = pick(d.connect_ms, t.connect);
+            t.first_byte = pick(d.first_byte_ms, t.first_byte);
+            t.idle = pick(d.idle_ms, t.idle);
+            t.total = pick(d.total_ms, t.total);
+            req.deadlines = t;
+        }
+        if (req.headers[bhttp::field::accept].empty()) {
+            req.headers.set(bhttp::field::accept,
+                            stream ? "text/event-stream" : "application/json");
+        }
+        // A compressing server may hold events back to fill its deflate blocks: streams are
+        // asked for uncompressed, whole bodies for gzip (decoded by the client).
+        if (stream) req.headers.set(bhttp::field::accept_encoding, "identity");
+        return req;
+    }
+
+    /// The log entry of a request from the moment it is accepted (routed to its channels).
+    storage::request_log accepted(request_context& ctx, const auth::token& token,
+                                  const std::string& model);
+    /// Ends an accepted request: answers with the last attempt's error if nothing was sent,
+    /// completes the entry (status, timings, usage: `billed` when the upstream reported it, an
+    /// estimate when a response was cut), charges the token and submits the entry, once.
+    net::awaitable<void> finish(request_context& ctx, const auth::token& token,
+                                storage::request_log entry, attempt last, const usage& billed,
+                                std::int64_t deltas);
+    /// The channels that may serve `model` for `token`; empty after answering the client
+    /// (model not allowed, quota spent, no channel).
+    net::awaitable<std::vector<const routing::channel*>> admit(request_context& ctx,
+                                                               const auth::token& token,
+                                                               api_format format,
+                                                               const std::string& model);
+    net::awaitable<void> serve_retrieval(request_context& ctx, retrieval_kind kind);
+    net::awaitable<attempt> relay_retrieval(request_context& ctx, const routing::channel& channel,
+                                            const retrieval_call& call, usage& billed);
 };
 
 namespace {
@@ -257,6 +333,17 @@ net::awaitable<void> relay_service::handle(request_context& ctx) {
         }
         co_return;
     }
+    if (path == "/v1/embeddings" || path == "/v1/rerank") {
+        if (!expect(bhttp::verb::post)) {
+            co_await send_error(ctx, format, 405,
+                                fmt::format("Method not allowed: use POST {}.", path));
+        } else {
+            co_await impl_->serve_retrieval(ctx, path == "/v1/embeddings"
+                                                     ? retrieval_kind::embeddings
+                                                     : retrieval_kind::rerank);
+        }
+        co_return;
+    }
     if (impl_->options.sandbox && path.starts_with("/sandbox/v1/")) {
         co_await impl_->serve_sandbox(ctx);
         co_return;
@@ -296,6 +383,73 @@ const auth::token* relay_service::impl::authenticate(request_context& ctx, api_f
     return nullptr;
 }
 
+storage::request_log relay_service::impl::accepted(request_context& ctx, const auth::token& token,
+                                                   const std::string& model) {
+    storage::request_log entry;
+    entry.request_id = std::string(ctx.request_id());
+    entry.token_id = token.id;
+    entry.endpoint = std::string(ctx.path());
+    entry.model = model;
+    entry.created_at_ms = unix_ms();
+    return entry;
+}
+
+net::awaitable<void> relay_service::impl::finish(request_context& ctx, const auth::token& token,
+                                                 storage::request_log entry, attempt last,
+                                                 const usage& billed, std::int64_t deltas) {
+    if (!last.sent && !ctx.client_closed()) {
+        co_await ctx.send(last.status, "application/json", std::move(last.body));
+        entry.error = "upstream failed";
+    }
+    const bool sent = last.sent;
+    const auto end = std::chrono::steady_clock::now();
+    // 499: the client closed the connection before its response was complete (nginx's code).
+    entry.status = ctx.client_closed() ? 499 : static_cast<int>(ctx.response_status());
+    if (ctx.client_closed() && entry.error.empty()) entry.error = "client closed the connection";
+    entry.duration_ms = ms_between(ctx.started_at(), end);
+    entry.first_byte_ms =
+        ctx.bytes_written() > 0 ? ms_between(ctx.started_at(), ctx.first_byte_at()) : -1;
+    if (billed.reported) {
+        entry.prompt_tokens = billed.input_tokens;
+        entry.completion_tokens = billed.output_tokens;
+    } else if (sent && ctx.bytes_written() > 0) {
+        // No usage arrived (an interrupted stream): bill what was seen, roughly four bytes per
+        // prompt token and one token per content delta.
+        entry.prompt_tokens = static_cast<std::int64_t>(ctx.request().body().size() / 4);
+        entry.completion_tokens = deltas;
+    }
+    // One quota unit per token until per-model pricing lands.
+    entry.quota = entry.prompt_tokens + entry.completion_tokens;
+    token.charge(entry.quota);
+    if (logs != nullptr) logs->submit(std::move(entry));
+}
+
+net::awaitable<std::vector<const routing::channel*>> relay_service::impl::admit(
+    request_context& ctx, const auth::token& token, api_format format, const std::string& model) {
+    if (!token.allows_model(model)) {
+        co_await send_error(ctx, format, 403,
+                            fmt::format("This API key may not use the model `{}`.", model),
+                            "model_not_allowed");
+        co_return std::vector<const routing::channel*>{};
+    }
+    if (!token.has_quota()) {
+        co_await send_error(ctx, format, 429,
+                            "You exceeded your current quota: this API key has no quota left.",
+                            "insufficient_quota", "insufficient_quota");
+        co_return std::vector<const routing::channel*>{};
+    }
+    auto candidates = router->candidates(model);
+    if (candidates.empty()) {
+        co_await send_error(
+            ctx, format, 404,
+            fmt::format("The model `{}` does not exist or you do not have access to it.", model),
+            "model_not_found");
+        co_return std::vector<const routing::channel*>{};
+    }
+
+    co_return candidates;
+}
+
 net::awaitable<void> relay_service::impl::serve_models(request_context& ctx) {
     unsigned status = 0;
     std::string error;
@@ -325,6 +479,17 @@ std::string client_error(api_format format, unsigned status, std::string_view ty
     e.param = param;
     e.message = std::move(message);
     return ingress::encode_error(format, e);
+}
+
+/// The attempt's outcome when the upstream could not be reached (logged, not yet sent).
+attempt open_failed(request_context& ctx, const routing::channel& channel, http::client& client,
+                    const error_code& ec, api_format format) {
+    log::warn(fmt::format("request {}: upstream {}: {} ({})", ctx.request_id(), channel.name,
+                          ec.message(), client.last_error_detail()));
+    const unsigned status = status_for(ec);
+    return attempt{false, ec == condition::retryable, status,
+                   client_error(format, status, "api_error",
+                                fmt::format("Upstream request failed: {}.", ec.message()))};
 }
 
 net::awaitable<void> send_client_error(request_context& ctx, api_format format, unsigned status,
@@ -402,35 +567,12 @@ net::awaitable<void> relay_service::impl::serve_generation(request_context& ctx,
         }
     }
     const std::string& model = canonical.model;
-    if (!token->allows_model(model)) {
-        co_await send_error(ctx, format, 403,
-                            fmt::format("This API key may not use the model `{}`.", model),
-                            "model_not_allowed");
-        co_return;
-    }
-    if (!token->has_quota()) {
-        co_await send_error(ctx, format, 429,
-                            "You exceeded your current quota: this API key has no quota left.",
-                            "insufficient_quota", "insufficient_quota");
-        co_return;
-    }
-    auto candidates = router->candidates(model);
-    if (candidates.empty()) {
-        co_await send_error(
-            ctx, format, 404,
-            fmt::format("The model `{}` does not exist or you do not have access to it.", model),
-            "model_not_found");
-        co_return;
-    }
+    auto candidates = co_await admit(ctx, *token, format, model);
+    if (candidates.empty()) co_return;
 
     // Accepted: from here on the request is logged exactly once, whatever happens.
-    storage::request_log entry;
-    entry.request_id = std::string(ctx.request_id());
-    entry.token_id = token->id;
-    entry.endpoint = std::string(ctx.path());
-    entry.model = model;
+    storage::request_log entry = accepted(ctx, *token, model);
     entry.stream = canonical.stream;
-    entry.created_at_ms = unix_ms();
     usage_meter meter;
 
     attempt last;
@@ -447,31 +589,7 @@ net::awaitable<void> relay_service::impl::serve_generation(request_context& ctx,
         log::warn(fmt::format("request {}: channel {} failed with {}, trying the next",
                               ctx.request_id(), channel->name, last.status));
     }
-    if (!last.sent && !ctx.client_closed()) {
-        co_await ctx.send(last.status, "application/json", std::move(last.body));
-        entry.error = "upstream failed";
-    }
-
-    const auto end = std::chrono::steady_clock::now();
-    // 499: the client closed the connection before its response was complete (nginx's code).
-    entry.status = ctx.client_closed() ? 499 : static_cast<int>(ctx.response_status());
-    if (ctx.client_closed() && entry.error.empty()) entry.error = "client closed the connection";
-    entry.duration_ms = ms_between(ctx.started_at(), end);
-    entry.first_byte_ms =
-        ctx.bytes_written() > 0 ? ms_between(ctx.started_at(), ctx.first_byte_at()) : -1;
-    if (meter.last.reported) {
-        entry.prompt_tokens = meter.last.input_tokens;
-        entry.completion_tokens = meter.last.output_tokens;
-    } else if (last.sent && ctx.bytes_written() > 0) {
-        // No usage arrived (an interrupted stream): bill what was seen, roughly four bytes per
-        // prompt token and one token per content delta.
-        entry.prompt_tokens = static_cast<std::int64_t>(ctx.request().body().size() / 4);
-        entry.completion_tokens = meter.deltas;
-    }
-    // One quota unit per token until per-model pricing lands.
-    entry.quota = entry.prompt_tokens + entry.completion_tokens;
-    token->charge(entry.quota);
-    if (logs != nullptr) logs->submit(std::move(entry));
+    co_await finish(ctx, *token, std::move(entry), std::move(last), meter.last, meter.deltas);
 }
 
 net::awaitable<void> relay_service::impl::answer_mock(request_context& ctx, const relay_call& call,
@@ -623,51 +741,14 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
                           client_error(format, 400, "invalid_request_error",
                                        prepare_report.error_message, prepare_report.error_param)};
     }
-    http::request req;
-    req.method = bhttp::verb::post;
-    req.url = std::move(prepared->url);
-    for (const auto& [name, value] : prepared->headers) req.headers.set(name, value);
-    req.body = std::move(prepared->body);
-    const auto& d = channel.deadlines;
-    if (d.connect_ms >= 0 || d.first_byte_ms >= 0 || d.idle_ms >= 0 || d.total_ms >= 0) {
-        http::timeouts t = options.upstream.default_timeouts;
-        auto pick = [](std::int64_t ms, std::chrono::milliseconds fallback) {
-            return ms >= 0 ? std::chrono::milliseconds(ms) : fallback;
-        };
-        t.connect = pick(d.connect_ms, t.connect);
-        t.first_byte = pick(d.first_byte_ms, t.first_byte);
-        t.idle = pick(d.idle_ms, t.idle);
-        t.total = pick(d.total_ms, t.total);
-        req.deadlines = t;
-    }
-    if (req.headers[bhttp::field::accept].empty()) {
-        req.headers.set(bhttp::field::accept, stream ? "text/event-stream" : "application/json");
-    }
-    // A compressing server may hold events back to fill its deflate blocks: streams are asked
-    // for uncompressed, whole bodies for gzip (decoded by the client).
-    if (stream) req.headers.set(bhttp::field::accept_encoding, "identity");
+    http::request req = upstream_request(channel, std::move(*prepared), stream);
 
     auto& client = *clients[ctx.worker()];
-    std::unique_ptr<http::exchange> ex;
-    // Declared after `ex`, so it stops watching before `ex` is destroyed.
-    struct watch_guard {
-        request_context& ctx;
-        ~watch_guard() { ctx.stop_watching(); }
-    } guard{ctx};
-    ctx.on_client_close([&ex] {
-        if (ex) ex->cancel();
-    });
+    watched_exchange watched{ctx};
+    std::unique_ptr<http::exchange>& ex = watched.ex;
 
     auto opened = co_await client.async_open(std::move(req));
-    if (!opened) {
-        const auto& ec = opened.error();
-        log::warn(fmt::format("request {}: upstream {}: {} ({})", ctx.request_id(), channel.name,
-                              ec.message(), client.last_error_detail()));
-        const unsigned status = status_for(ec);
-        co_return attempt{false, ec == condition::retryable, status,
-                          client_error(format, status, "api_error",
-                                       fmt::format("Upstream request failed: {}.", ec.message()))};
-    }
+    if (!opened) co_return open_failed(ctx, channel, client, opened.error(), format);
     ex = std::move(*opened);
     if (ctx.client_closed()) {
         ex->cancel();
@@ -836,6 +917,160 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
     if (client_ok) co_await ctx.end_stream();
     co_return attempt::delivered();
 }
+// Embeddings and rerank: authenticated, routed by model, logged and billed like generation.
+// Cohere-format channels get the request converted to Cohere's v2 API; OpenAI-compatible ones
+// get the client's body (with the channel's model name) at `{base}/embeddings` or
+// `{base}/rerank`. Errors are in OpenAI's envelope, the shape clients of both endpoints read.
+net::awaitable<void> relay_service::impl::serve_retrieval(request_context& ctx,
+                                                          retrieval_kind kind) {
+    constexpr api_format format = api_format::openai_chat;
+    unsigned status = 0;
+    std::string error;
+    const auto* token = authenticate(ctx, format, status, error);
+    if (token == nullptr) {
+        co_await send_error(ctx, format, status, error, "invalid_api_key");
+        co_return;
+    }
+    conversion_report report;
+    retrieval_call call{kind, ctx.request().body(), {}, std::nullopt, std::nullopt};
+    bool decoded = false;
+    if (kind == retrieval_kind::embeddings) {
+        if (auto req = upstream::decode_embeddings_request(call.body, report)) {
+            call.embeddings = std::move(*req);
+            call.model = call.embeddings->model;
+            decoded = true;
+        }
+    } else if (auto req = upstream::decode_rerank_request(call.body, report)) {
+        call.rerank = std::move(*req);
+        call.model = call.rerank->model;
+        decoded = true;
+    }
+    if (!decoded) {
+        co_await send_client_error(ctx, format, 400, "invalid_request_error",
+                                   std::move(report.error_message), report.error_param);
+        co_return;
+    }
+    const std::string model(call.model);
+    auto candidates = co_await admit(ctx, *token, format, model);
+    if (candidates.empty()) co_return;
+
+    // Accepted: from here on the request is logged exactly once, whatever happens.
+    storage::request_log entry = accepted(ctx, *token, model);
+    usage billed;
+    attempt last;
+    for (const auto* channel : candidates) {
+        entry.channel_id = channel->id;
+        entry.upstream_model = std::string(channel->upstream_model(model));
+        last = co_await relay_retrieval(ctx, *channel, call, billed);
+        if (last.sent || !last.retryable || ctx.client_closed()) break;
+        log::warn(fmt::format("request {}: channel {} failed with {}, trying the next",
+                              ctx.request_id(), channel->name, last.status));
+    }
+    co_await finish(ctx, *token, std::move(entry), std::move(last), billed, 0);
+}
+
+net::awaitable<attempt> relay_service::impl::relay_retrieval(request_context& ctx,
+                                                             const routing::channel& channel,
+                                                             const retrieval_call& call,
+                                                             usage& billed) {
+    constexpr api_format format = api_format::openai_chat;
+    const bool embeddings = call.kind == retrieval_kind::embeddings;
+    const provider::adapter* adapter =
+        channel.type == "mock" ? nullptr : providers->find(channel.type);
+    const provider::channel_config config{channel.base_url, channel.settings};
+    const std::string upstream_model(channel.upstream_model(call.model));
+    const auto wire = adapter != nullptr ? adapter->format(config, upstream_model)
+                                         : upstream::upstream_format::gemini;
+    const bool native = wire == upstream::upstream_format::cohere_chat;
+    if (!native && (wire != upstream::upstream_format::openai_chat ||
+                    adapter->auth() == provider::auth_kind::google_oauth)) {
+        co_return attempt{false, true, 400,
+                          client_error(format, 400, "invalid_request_error",
+                                       fmt::format("The channel type '{}' cannot serve {}.",
+                                                   channel.type, ctx.path()))};
+    }
+
+    conversion_report report;
+    upstream::http_request_parts parts;
+    if (native && embeddings) {
+        auto encoded = upstream::encode_cohere_embed(*call.embeddings, upstream_model, report);
+        if (!encoded) {
+            co_return attempt{false, true, 400,
+                              client_error(format, 400, "invalid_request_error",
+                                           report.error_message, report.error_param)};
+        }
+        parts = std::move(*encoded);
+    } else if (native) {
+        parts = upstream::encode_cohere_rerank(*call.rerank, upstream_model);
+    } else {
+        error_code ec;
+        json::value body = json::parse(call.body, ec);  // decoded once already
+        if (ec || !body.is_object()) {
+            co_return attempt{false, false, 400,
+                              client_error(format, 400, "invalid_request_error",
+                                           "The JSON body of your request must be an object.")};
+        }
+        body.get_object()["model"] = upstream_model;
+        parts.body = json::serialize(body);
+        parts.path = embeddings ? "/embeddings" : "/rerank";
+        parts.headers.emplace_back("Content-Type", "application/json");
+    }
+    provider::credentials creds;
+    creds.key = channel.next_key();
+    creds.now = std::chrono::system_clock::now();
+    auto prepared = adapter->prepare(config, provider::request_target{upstream_model, false, {}},
+                                     std::move(parts), creds, report);
+    if (!prepared) {
+        co_return attempt{false, true, 400,
+                          client_error(format, 400, "invalid_request_error", report.error_message,
+                                       report.error_param)};
+    }
+    auto& client = *clients[ctx.worker()];
+    watched_exchange watched{ctx};
+    std::unique_ptr<http::exchange>& ex = watched.ex;
+    auto opened =
+        co_await client.async_open(upstream_request(channel, std::move(*prepared), false));
+    if (!opened) co_return open_failed(ctx, channel, client, opened.error(), format);
+    ex = std::move(*opened);
+    auto whole = co_await ex->async_read_all();
+    if (ctx.client_closed()) co_return attempt{};
+    if (!whole) {
+        const unsigned status = status_for(whole.error());
+        co_return attempt{
+            false, whole.error() == condition::retryable, status,
+            client_error(format, status, "api_error",
+                         fmt::format("Upstream response failed: {}.", whole.error().message()))};
+    }
+    if (const unsigned status = ex->status(); status >= 400) {
+        const upstream_error e = upstream::decode_error(wire, status, *whole);
+        co_return attempt{false, status == 429 || status >= 500, e.status,
+                          ingress::encode_error(format, e)};
+    }
+    std::string out;
+    if (native) {
+        conversion_report read_report;
+        auto converted = embeddings ? upstream::decode_cohere_embed(*whole, *call.embeddings,
+                                                                    call.model, billed, read_report)
+                                    : upstream::decode_cohere_rerank(
+                                          *whole, *call.rerank, call.model, billed, read_report);
+        if (!converted) {
+            log::warn(fmt::format("request {}: upstream {} sent an unreadable response: {}",
+                                  ctx.request_id(), channel.name, read_report.error_message));
+            co_return attempt{
+                false, true, 502,
+                client_error(format, 502, "api_error",
+                             "The upstream sent a response the gateway cannot read.")};
+        }
+        out = std::move(*converted);
+    } else {
+        out = std::move(*whole);
+        upstream::read_passthrough_usage(out, billed);
+        rewrite_model(out, upstream_model, call.model);
+    }
+    co_await ctx.send(200, "application/json", std::move(out));
+    co_return attempt::delivered();
+}
+
 net::awaitable<void> relay_service::impl::serve_sandbox(request_context& ctx) {
     const auto path = ctx.path();
     const auto format = format_for_path(path);

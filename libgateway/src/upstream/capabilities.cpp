@@ -62,7 +62,27 @@ model_capabilities builtin_capabilities(upstream_format format, std::string_view
             }
             break;
         case upstream_format::anthropic_messages:
-        case upstream_format::gemini: break;
+        case upstream_format::gemini:
+            break;
+        case upstream_format::cohere_chat:
+            // Cohere Chat v2 (https://docs.cohere.com/reference/chat) has no field for these.
+            // Dropped where nothing the model would do changes: end-user ids, metadata, tiers,
+            // storage flags; and `parallel_tool_calls` (v2 has no switch: the model may always
+            // call several tools in one turn, which every tool-calling client handles).
+            for (const char* harmless :
+                 {"user", "metadata", "service_tier", "store", "parallel_tool_calls"}) {
+                caps.set(harmless, param_action::drop);
+            }
+            // Rejected where dropping would change the answer: several choices (only one comes
+            // back), PDF and file documents (the model would answer without reading them).
+            caps.set("n", param_action::reject);
+            caps.set("documents", param_action::reject);
+            // Only the reasoning models take `thinking` (command-a-reasoning-*); the others
+            // answer 400, and without reasoning they answer the same question.
+            if (model.find("reasoning") == std::string_view::npos) {
+                caps.set("reasoning", param_action::drop);
+            }
+            break;
     }
     return caps;
 }

@@ -3,6 +3,7 @@
 #include "gateway/upstream/codec.hpp"
 
 #include "formats/anthropic_messages/codec.hpp"
+#include "formats/cohere_chat/codec.hpp"
 #include "formats/gemini/codec.hpp"
 #include "formats/openai_chat/codec.hpp"
 #include "formats/openai_responses/codec.hpp"
@@ -22,6 +23,8 @@ std::string_view to_string(upstream_format format) noexcept {
             return "anthropic_messages";
         case upstream_format::gemini:
             return "gemini";
+        case upstream_format::cohere_chat:
+            return "cohere_chat";
     }
     return "openai_chat";
 }
@@ -35,6 +38,7 @@ bool same_format(upstream_format upstream, api_format client) noexcept {
         case upstream_format::anthropic_messages:
             return client == api_format::anthropic_messages;
         case upstream_format::gemini:
+        case upstream_format::cohere_chat:
             return false;
     }
     return false;
@@ -54,6 +58,8 @@ std::string request_path(upstream_format format, std::string_view model, bool st
             path += stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
             return path;
         }
+        case upstream_format::cohere_chat:
+            return "/chat";
     }
     return "/";
 }
@@ -161,6 +167,8 @@ result<http_request_parts> encode_for(upstream_format format, const request& req
             return formats::anthropic_messages::encode_request(req, options, report);
         case upstream_format::gemini:
             return formats::gemini::encode_request(req, options, report);
+        case upstream_format::cohere_chat:
+            return formats::cohere_chat::encode_request(req, options, report);
     }
     return errc::unsupported_feature;
 }
@@ -178,6 +186,8 @@ result<response> decode_response(upstream_format format, std::string_view body,
             return formats::anthropic_messages::decode_response(body, original, report);
         case upstream_format::gemini:
             return formats::gemini::decode_response(body, original, report);
+        case upstream_format::cohere_chat:
+            return formats::cohere_chat::decode_response(body, original, report);
     }
     return errc::bad_upstream_response;
 }
@@ -193,6 +203,8 @@ std::unique_ptr<stream_decoder> make_stream_decoder(upstream_format format,
             return formats::anthropic_messages::make_stream_decoder(options);
         case upstream_format::gemini:
             return formats::gemini::make_stream_decoder(options);
+        case upstream_format::cohere_chat:
+            return formats::cohere_chat::make_stream_decoder(options);
     }
     return nullptr;
 }
@@ -207,6 +219,8 @@ upstream_error decode_error(upstream_format format, unsigned http_status, std::s
             return formats::anthropic_messages::decode_error(http_status, body);
         case upstream_format::gemini:
             return formats::gemini::decode_error(http_status, body);
+        case upstream_format::cohere_chat:
+            return formats::cohere_chat::decode_error(http_status, body);
     }
     return {};
 }

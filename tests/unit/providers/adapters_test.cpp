@@ -92,10 +92,11 @@ credentials with_key(std::string_view key, std::string_view token = {},
 }  // namespace
 
 TEST_CASE("the registry holds every built-in provider once", "[providers]") {
-    for (const char* id : {"openai",      "azure",      "anthropic", "gemini",    "vertex",
-                           "deepseek",    "openrouter", "xai",       "groq",      "mistral",
-                           "moonshot",    "zhipu",      "together",  "fireworks", "perplexity",
-                           "siliconflow", "ollama",     "vllm",      "lmstudio",  "custom"}) {
+    for (const char* id :
+         {"openai",     "azure",     "anthropic",  "gemini",      "vertex",   "deepseek",
+          "openrouter", "xai",       "groq",       "mistral",     "moonshot", "zhipu",
+          "together",   "fireworks", "perplexity", "siliconflow", "ollama",   "vllm",
+          "lmstudio",   "custom",    "cohere"}) {
         INFO(id);
         CHECK(builtins().find(id) != nullptr);
     }
@@ -336,6 +337,43 @@ TEST_CASE("gemini: x-goog-api-key and the model in the path", "[providers]") {
     CHECK(build(get("gemini"), "http://127.0.0.1:7", no_settings, "gemini-2.5-pro", false,
                 with_key("k"))
               .http.url == "http://127.0.0.1:7/v1beta/models/gemini-2.5-pro:generateContent");
+}
+
+TEST_CASE("cohere: native v2 with a bearer key, or the compatibility endpoint", "[providers]") {
+    const adapter& cohere = get("cohere");
+    CHECK(cohere.auth() == auth_kind::api_key);
+    CHECK(cohere.format({{}, no_settings}, "command-a-03-2025") == upstream_format::cohere_chat);
+    auto b = build(cohere, {}, no_settings, "command-a-03-2025", true, with_key("co-key"));
+    CHECK(b.http.url == "https://api.cohere.com/v2/chat");
+    CHECK(header(b.http, "Authorization") == "Bearer co-key");
+    CHECK(header(b.http, "Content-Type") == "application/json");
+    CHECK(header(b.http, "X-Client-Name") == "<absent>");
+    CHECK(b.body.at("model") == "command-a-03-2025");
+    CHECK(b.body.at("stream") == true);
+    CHECK(b.body.at("max_tokens") == 100);
+    // A base URL with or without the version; the channel's project name for Cohere's dashboard.
+    const json::object named = json::parse(R"({"client_name":"gatewayd-prod"})").as_object();
+    CHECK(cohere.check({{}, named}).empty());
+    auto local =
+        build(cohere, "http://127.0.0.1:7/", named, "command-r7b-12-2024", false, with_key("k"));
+    CHECK(local.http.url == "http://127.0.0.1:7/v2/chat");
+    CHECK(header(local.http, "X-Client-Name") == "gatewayd-prod");
+    CHECK(build(cohere, "https://cohere.internal/v2", no_settings, "m", false, with_key("k"))
+              .http.url == "https://cohere.internal/v2/chat");
+    // The OpenAI-compatible endpoint on request.
+    const json::object compat = json::parse(R"({"upstream_format":"openai_chat"})").as_object();
+    CHECK(cohere.check({{}, compat}).empty());
+    auto c = build(cohere, {}, compat, "command-a-03-2025", false, with_key("k"));
+    CHECK(c.http.url == "https://api.cohere.com/compatibility/v1/chat/completions");
+    CHECK(header(c.http, "Authorization") == "Bearer k");
+    CHECK(c.body.contains("messages"));
+    // Configuration mistakes name the setting.
+    CHECK(cohere.check({{}, json::parse(R"({"upstream_format":"gemini"})").as_object()}) ==
+          "settings.upstream_format must be cohere_chat or openai_chat for type cohere");
+    CHECK(cohere.check({{}, json::parse(R"({"client_name":3})").as_object()}) ==
+          "settings.client_name must be a string");
+    CHECK(cohere.check({{}, json::parse(R"({"region":"eu"})").as_object()}) ==
+          "unknown key settings.region");
 }
 
 TEST_CASE("vertex: regional and global hosts, Gemini and Claude paths, OAuth bearer",

@@ -3,8 +3,9 @@
 /// answering from the built-in mock provider), and one request log per accepted request.
 ///
 /// Routes: `GET /health`, `GET /v1/models`, `POST /v1/chat/completions`, `/v1/responses` and
-/// `/v1/messages` (streamed or not, converted to each channel's upstream format), and the no-key
-/// sandbox `POST /sandbox/v1/{chat/completions,responses,messages}`.
+/// `/v1/messages` (streamed or not, converted to each channel's upstream format),
+/// `POST /v1/embeddings` and `/v1/rerank` (passed to OpenAI-compatible channels, converted for
+/// Cohere's), and the no-key sandbox `POST /sandbox/v1/{chat/completions,responses,messages}`.
 /// Errors reach clients in their own format's error envelope with a fitting status.
 ///
 /// Thread safety: one service serves every worker of the pool; it keeps one HTTP client per

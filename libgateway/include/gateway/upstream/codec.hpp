@@ -1,6 +1,7 @@
 #pragma once
-/// Upstream-side codecs: the four wire formats upstreams speak (OpenAI Chat Completions, OpenAI
-/// Responses, Anthropic Messages, Google Gemini generateContent), to and from the canonical form.
+/// Upstream-side codecs: the wire formats upstreams speak (OpenAI Chat Completions, OpenAI
+/// Responses, Anthropic Messages, Google Gemini generateContent, Cohere Chat v2), to and from the
+/// canonical form.
 ///
 /// Sans-I/O like the client codecs. Provider adapters (base URL, authentication, quirks) build on
 /// these; a user can also drive them directly to convert captured traffic.
@@ -28,6 +29,7 @@ enum class upstream_format : std::uint8_t {
     openai_responses,    ///< POST {base}/responses
     anthropic_messages,  ///< POST {base}/messages
     gemini,              ///< POST {base}/models/{model}:generateContent | :streamGenerateContent
+    cohere_chat,  ///< POST {base}/chat (Cohere Chat API v2, base `https://api.cohere.com/v2`)
 };
 
 std::string_view to_string(upstream_format format) noexcept;

@@ -19,13 +19,7 @@ namespace json = boost::json;
 
 namespace {
 
-std::string index_path(std::string_view base, std::size_t i) {
-    std::string p(base);
-    p += '[';
-    p += std::to_string(i);
-    p += ']';
-    return p;
-}
+using detail::index_path;
 
 std::string member_path(std::string_view base, std::string_view key) {
     std::string p(base);

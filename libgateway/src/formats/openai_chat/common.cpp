@@ -2,6 +2,8 @@
 
 #include "formats/json_util.hpp"
 
+#include <boost/json/serialize.hpp>
+
 namespace gateway::formats::openai_chat::detail {
 
 namespace json = boost::json;
@@ -31,6 +33,65 @@ finish_reason finish_from_wire(std::string_view wire, bool refusal_seen) noexcep
     if (wire == "tool_calls" || wire == "function_call") return finish_reason::tool_use;
     if (wire == "content_filter") return finish_reason::content_filter;
     return refusal_seen ? finish_reason::refusal : finish_reason::stop;
+}
+
+std::string_view client_name(api_format source, std::string_view param) noexcept {
+    if (param == "reasoning") {
+        switch (source) {
+            case api_format::openai_chat:
+                return "reasoning_effort";
+            case api_format::openai_responses:
+                return "reasoning";
+            case api_format::anthropic_messages:
+                return "thinking";
+        }
+    }
+    if (param == "max_tokens") {
+        return source == api_format::openai_responses ? "max_output_tokens" : "max_tokens";
+    }
+    if (param == "stop" && source == api_format::anthropic_messages) return "stop_sequences";
+    if (param == "user" && source == api_format::anthropic_messages) return "metadata.user_id";
+    return param;
+}
+
+std::string index_path(std::string_view base, std::size_t i) {
+    std::string p(base);
+    p += '[';
+    p += std::to_string(i);
+    p += ']';
+    return p;
+}
+
+bool read_tool_call(const json::object& call, content_block& out, std::string_view& member,
+                    std::string_view& what) {
+    const json::object* fn = get_object(call, "function");
+    if (fn == nullptr) {
+        member = ".function";
+        what = "missing or not an object";
+        return false;
+    }
+    const json::value* name = fn->if_contains("name");
+    if (name == nullptr || !name->is_string()) {
+        member = ".function.name";
+        what = "missing or not a string";
+        return false;
+    }
+    out.kind = block_kind::tool_use;
+    out.id = get_string(call, "id");
+    out.name = name->get_string();
+    if (const json::value* args = fn->if_contains("arguments"); args != nullptr) {
+        if (args->is_string()) {
+            out.arguments = args->get_string();
+        } else if (args->is_object()) {
+            out.arguments = json::serialize(*args);  // some compatible servers send an object
+        } else if (!args->is_null()) {
+            member = ".function.arguments";
+            what = "expected a string";
+            return false;
+        }
+    }
+    if (out.arguments.empty()) out.arguments = "{}";
+    return true;
 }
 
 namespace {

@@ -5,6 +5,8 @@
 // Reference: OpenAI API reference, "Chat Completions" (POST /v1/chat/completions) and the
 // official OpenAPI spec (CreateChatCompletionRequest / Response / StreamResponse, CompletionUsage).
 
+#include "gateway/core/api_format.hpp"
+#include "gateway/core/message.hpp"
 #include "gateway/core/response.hpp"
 #include "gateway/core/usage.hpp"
 
@@ -47,6 +49,21 @@ std::string response_id(std::string_view upstream_id);
 /// Splits `data:<media type>;base64,<data>`. Returns false for anything else (including
 /// data: URLs that are not base64, which no provider accepts as an image).
 bool parse_data_url(std::string_view url, std::string_view& media_type, std::string_view& data);
+
+/// The client's wire name of a canonical parameter (`reasoning` → `reasoning_effort` for Chat,
+/// `thinking` for Anthropic, ...), for conversion reports, which become a response header the
+/// client reads in its own vocabulary. Shared with the Chat-like cohere_chat format.
+std::string_view client_name(api_format source, std::string_view param) noexcept;
+
+/// `base[i]`, for parameter paths in reports.
+std::string index_path(std::string_view base, std::size_t i);
+
+/// Reads one Chat-shaped tool call (`{id, type, function{name, arguments}}`, which Cohere v2
+/// uses too) into a tool_use block: `arguments` as the JSON text given ("{}" when absent; an
+/// object, as some compatible servers send, serialized). On a malformed call returns false with
+/// the offending `member` (".function.name", ...) and `what` is wrong with it.
+bool read_tool_call(const boost::json::object& call, content_block& out, std::string_view& member,
+                    std::string_view& what);
 
 /// Appends `{"error":{"message","type","param","code"}}`, OpenAI's error envelope; an empty
 /// `param` / `code` is written as null, an empty type is derived from `error.status`.

@@ -22,34 +22,8 @@ using upstream::model_capabilities;
 
 namespace {
 
-/// The client's wire name of a canonical parameter, for the report (which becomes a response
-/// header the client reads in its own vocabulary).
-std::string_view client_name(api_format source, std::string_view param) noexcept {
-    if (param == "reasoning") {
-        switch (source) {
-            case api_format::openai_chat:
-                return "reasoning_effort";
-            case api_format::openai_responses:
-                return "reasoning";
-            case api_format::anthropic_messages:
-                return "thinking";
-        }
-    }
-    if (param == "max_tokens") {
-        return source == api_format::openai_responses ? "max_output_tokens" : "max_tokens";
-    }
-    if (param == "stop" && source == api_format::anthropic_messages) return "stop_sequences";
-    if (param == "user" && source == api_format::anthropic_messages) return "metadata.user_id";
-    return param;
-}
-
-std::string index_path(std::string_view base, std::size_t i) {
-    std::string p(base);
-    p += '[';
-    p += std::to_string(i);
-    p += ']';
-    return p;
-}
+using detail::client_name;
+using detail::index_path;
 
 class request_writer {
   public:

@@ -8,7 +8,6 @@
 #include "formats/openai_chat/codec.hpp"
 #include "formats/openai_chat/common.hpp"
 
-#include <boost/json/serialize.hpp>
 
 namespace gateway::formats::openai_chat {
 
@@ -107,26 +106,11 @@ bool response_reader::read_message(const json::object& m, response& res, bool& r
         const std::string path = "choices[0].message.tool_calls[" + std::to_string(i) + "]";
         const json::object* call = (*calls)[i].if_object();
         if (call == nullptr) return fail(path, "expected an object");
-        const json::object* fn = get_object(*call, "function");
-        if (fn == nullptr) return fail(path + ".function", "missing or not an object");
-        const json::value* name = fn->if_contains("name");
-        if (name == nullptr || !name->is_string()) {
-            return fail(path + ".function.name", "missing or not a string");
-        }
         content_block b;
-        b.kind = block_kind::tool_use;
-        b.id = get_string(*call, "id");
-        b.name = name->get_string();
-        if (const json::value* args = fn->if_contains("arguments"); args != nullptr) {
-            if (args->is_string()) {
-                b.arguments = args->get_string();
-            } else if (args->is_object()) {
-                b.arguments = json::serialize(*args);  // some compatible servers send an object
-            } else if (!args->is_null()) {
-                return fail(path + ".function.arguments", "expected a string");
-            }
-        }
-        if (b.arguments.empty()) b.arguments = "{}";
+        std::string_view member;
+        std::string_view what;
+        if (!detail::read_tool_call(*call, b, member, what))
+            return fail(path + std::string(member), what);
         res.content.push_back(std::move(b));
     }
     return true;
@@ -232,20 +216,11 @@ std::string printable_excerpt(std::string_view s) {
 
 result<response> decode_response(std::string_view body, const request* /*original*/,
                                  conversion_report& report) {
-    std::string why;
-    auto parsed = parse_json(body, &why);
-    if (!parsed) {
-        report.fail("", "the upstream's answer is not valid JSON: " + why);
-        return errc::bad_upstream_response;
-    }
-    const json::object* root = parsed->if_object();
-    if (root == nullptr) {
-        report.fail("", "the upstream's answer is not a JSON object");
-        return errc::bad_upstream_response;
-    }
+    auto parsed = parse_upstream_object(body, report);
+    if (!parsed) return parsed.error();
     response res;
     response_reader reader(report);
-    if (!reader.read(*root, res)) return errc::bad_upstream_response;
+    if (!reader.read(parsed->get_object(), res)) return errc::bad_upstream_response;
     return res;
 }
 

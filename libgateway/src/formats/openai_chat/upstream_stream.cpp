@@ -14,20 +14,13 @@
 // the usage chunk → message_delta (usage); `[DONE]` → message_stop. An `{"error":...}` payload
 // → error event.
 //
-// Steady state allocates nothing per event: the SSE parser reuses its buffers, each chunk is
-// parsed by one reused boost::json::parser into a monotonic arena that is released per event
-// (16 KiB inline; bigger chunks spill to the heap until the next release), delta texts are
-// views into the parsed chunk, and the block handed to block_start is a reused member.
+// Steady state allocates nothing per event (sse_json_decoder.hpp): delta texts are views into
+// the parsed chunk, and the block handed to block_start is a reused member.
 
 #include "formats/json_util.hpp"
 #include "formats/openai_chat/codec.hpp"
 #include "formats/openai_chat/common.hpp"
-#include "gateway/stream/sse_parser.hpp"
-
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parser.hpp>
-
-#include <array>
+#include "formats/sse_json_decoder.hpp"
 
 namespace gateway::formats::openai_chat {
 
@@ -35,34 +28,19 @@ namespace json = boost::json;
 
 namespace {
 
-class chat_stream_decoder final : public upstream::stream_decoder {
+class chat_stream_decoder final : public sse_json_decoder {
   public:
     explicit chat_stream_decoder(const upstream::stream_decoder_options& options)
-        : sse_(options.max_event_bytes), arena_(arena_buffer_.data(), arena_buffer_.size()) {}
-
-    result<void> feed(std::string_view bytes, event_sink& sink) override {
-        if (failed_) return failure_;
-        if (done_) return {};  // bytes after [DONE] or an error event: nothing can follow
-        sink_ = &sink;
-        auto fed = sse_.feed(bytes, [this](const stream::sse_event& e) { on_sse(e); });
-        sink_ = nullptr;
-        if (!fed && !failed_) {
-            return fail(fed.error(), "an SSE event of the upstream exceeds the size limit");
-        }
-        if (failed_) return failure_;
-        return {};
-    }
+        : sse_json_decoder(options.max_event_bytes) {}
 
     result<void> finish(event_sink& sink) override {
-        sse_.finish();
-        if (failed_) return failure_;
-        if (done_) return {};
+        if (auto ended = end_input(); !ended || done_) return ended;
         if (finish_seen_) {
             // No [DONE], but the choice was finished: the answer is complete (some compatible
             // servers close the connection right after the last chunk).
-            sink_ = &sink;
+            blocks_.bind(&sink);
             end_message();
-            sink_ = nullptr;
+            blocks_.bind(nullptr);
             return {};
         }
         return fail(errc::stream_truncated,
@@ -70,41 +48,13 @@ class chat_stream_decoder final : public upstream::stream_decoder {
                              : "the upstream stream ended before its first chunk");
     }
 
-    std::string_view error_detail() const noexcept override { return detail_; }
-
   private:
-    result<void> fail(error_code ec, std::string_view why) {
-        failed_ = true;
-        failure_ = ec;
-        detail_ = why;
-        return ec;
+    void on_done() override {
+        if (!started_) return fail_event("the upstream sent [DONE] before any chunk");
+        end_message();
     }
 
-    void fail_event(std::string_view why) {
-        if (!failed_) fail(errc::bad_upstream_response, why);
-    }
-
-    void emit(const stream_event& e) { sink_->on_event(e); }
-
-    void on_sse(const stream::sse_event& e) {
-        if (failed_ || done_) return;
-        std::string_view data = e.data;
-        if (data.empty()) return;
-        if (data == "[DONE]") {
-            if (!started_) return fail_event("the upstream sent [DONE] before any chunk");
-            end_message();
-            return;
-        }
-        arena_.release();
-        json_.reset(json::storage_ptr(&arena_));
-        error_code ec;
-        json_.write(data.data(), data.size(), ec);
-        if (ec) return fail_event("an upstream chunk is not valid JSON");
-        const json::value chunk = json_.release();
-        const json::object* o = chunk.if_object();
-        if (o == nullptr) return fail_event("an upstream chunk is not a JSON object");
-        on_chunk(*o);
-    }
+    void on_json(std::string_view /*event*/, const json::object& o) override { on_chunk(o); }
 
     void on_chunk(const json::object& o) {
         if (const json::object* err = get_object(o, "error")) return on_error(*err);
@@ -115,7 +65,7 @@ class chat_stream_decoder final : public upstream::stream_decoder {
             start.type = stream_event_type::message_start;
             start.id = get_string(o, "id");
             start.model = get_string(o, "model");
-            emit(start);
+            blocks_.emit(start);
         }
         // Usage first: a chunk with both a finish_reason and usage (some compatible servers)
         // gives one message_delta with both.
@@ -181,20 +131,20 @@ class chat_stream_decoder final : public upstream::stream_decoder {
             if (!text.empty()) {
                 if (!content_allowed()) return false;
                 open_block(block_kind::thinking);
-                emit_delta(delta_type::thinking, text);
+                blocks_.delta(delta_type::thinking, text);
             }
             if (!delta_string(*delta, "content", text)) return false;
             if (!text.empty()) {
                 if (!content_allowed()) return false;
                 open_block(block_kind::text);
-                emit_delta(delta_type::text, text);
+                blocks_.delta(delta_type::text, text);
             }
             if (!delta_string(*delta, "refusal", text)) return false;
             if (!text.empty()) {
                 if (!content_allowed()) return false;
                 refusal_seen_ = true;
                 open_block(block_kind::refusal);
-                emit_delta(delta_type::text, text);
+                blocks_.delta(delta_type::text, text);
             }
             if (const json::value* calls = delta->if_contains("tool_calls");
                 calls != nullptr && !calls->is_null()) {
@@ -211,7 +161,7 @@ class chat_stream_decoder final : public upstream::stream_decoder {
         std::string_view finish;
         if (!delta_string(choice, "finish_reason", finish)) return false;
         if (!finish.empty() && !finish_seen_) {
-            close_block();
+            blocks_.close();
             finish_seen_ = true;
             finish_ = detail::finish_from_wire(finish, refusal_seen_);
             emit_message_delta();
@@ -244,10 +194,12 @@ class chat_stream_decoder final : public upstream::stream_decoder {
         } else {
             // Servers that omit `index` (Gemini's compatibility layer): a fragment with an id
             // starts the next call, one without continues the open call.
-            const bool continues = open_ && open_kind_ == block_kind::tool_use && id.empty();
+            const bool continues =
+                blocks_.is_open() && blocks_.open_kind() == block_kind::tool_use && id.empty();
             index = continues ? tool_index_ : tool_index_ + (tools_seen_ ? 1 : 0);
         }
-        const bool same_call = open_ && open_kind_ == block_kind::tool_use && index == tool_index_;
+        const bool same_call = blocks_.is_open() && blocks_.open_kind() == block_kind::tool_use &&
+                               index == tool_index_;
         if (!same_call) {
             // Blocks are sequential: a call cannot be reopened once another block started.
             if (tools_seen_ && index <= tool_index_) {
@@ -256,51 +208,20 @@ class chat_stream_decoder final : public upstream::stream_decoder {
             }
             tools_seen_ = true;
             tool_index_ = index;
-            close_block();
-            block_.kind = block_kind::tool_use;
-            block_.id.assign(id);
-            block_.name.assign(name);
-            start_block();
+            blocks_.close();
+            blocks_.next().kind = block_kind::tool_use;
+            blocks_.next().id.assign(id);
+            blocks_.next().name.assign(name);
+            blocks_.start();
         }
-        if (!args.empty()) emit_delta(delta_type::tool_arguments, args);
+        if (!args.empty()) blocks_.delta(delta_type::tool_arguments, args);
         return true;
     }
 
+    /// Continues the open block if it is of `kind`, else starts one.
     void open_block(block_kind kind) {
-        if (open_ && open_kind_ == kind) return;
-        close_block();
-        block_.kind = kind;
-        block_.id.clear();
-        block_.name.clear();
-        start_block();
-    }
-
-    void start_block() {
-        open_ = true;
-        open_kind_ = block_.kind;
-        stream_event e;
-        e.type = stream_event_type::block_start;
-        e.index = next_index_;
-        e.block = &block_;
-        emit(e);
-    }
-
-    void close_block() {
-        if (!open_) return;
-        open_ = false;
-        stream_event e;
-        e.type = stream_event_type::block_stop;
-        e.index = next_index_++;
-        emit(e);
-    }
-
-    void emit_delta(delta_type type, std::string_view data) {
-        stream_event e;
-        e.type = stream_event_type::block_delta;
-        e.index = next_index_;
-        e.delta = type;
-        e.data = data;
-        emit(e);
+        if (blocks_.is_open() && blocks_.open_kind() == kind) return;
+        blocks_.start(kind);
     }
 
     void emit_message_delta() {
@@ -309,15 +230,15 @@ class chat_stream_decoder final : public upstream::stream_decoder {
         e.finish = finish_;
         if (usage_pending_) e.tokens = &usage_;
         usage_pending_ = false;
-        emit(e);
+        blocks_.emit(e);
     }
 
     void end_message() {
-        close_block();
+        blocks_.close();
         if (usage_pending_) emit_message_delta();
         stream_event e;
         e.type = stream_event_type::message_stop;
-        emit(e);
+        blocks_.emit(e);
         done_ = true;
     }
 
@@ -339,32 +260,18 @@ class chat_stream_decoder final : public upstream::stream_decoder {
         stream_event e;
         e.type = stream_event_type::error;
         e.error = &error;
-        emit(e);
+        blocks_.emit(e);
         done_ = true;
     }
 
-    stream::sse_parser sse_;
-    std::array<unsigned char, 16 * 1024> arena_buffer_{};
-    json::monotonic_resource arena_;
-    json::parser json_;
-    event_sink* sink_ = nullptr;
-
-    content_block block_;  // handed to block_start; strings keep their capacity
     usage usage_;
     finish_reason finish_ = finish_reason::none;
-    std::uint32_t next_index_ = 0;  // index of the open block, or of the next one
-    block_kind open_kind_ = block_kind::text;
     std::int64_t tool_index_ = 0;  // Chat index of the latest tool call
-    bool open_ = false;
     bool tools_seen_ = false;
     bool started_ = false;
     bool finish_seen_ = false;
     bool usage_pending_ = false;
     bool refusal_seen_ = false;
-    bool done_ = false;
-    bool failed_ = false;
-    error_code failure_;
-    std::string detail_;
 };
 
 }  // namespace

@@ -22,6 +22,7 @@
 // - `max_output_tokens` must be at least 16.
 
 #include "formats/json_util.hpp"
+#include "formats/openai_chat/common.hpp"
 #include "formats/openai_responses/codec.hpp"
 #include "formats/openai_responses/common.hpp"
 
@@ -38,26 +39,8 @@ using upstream::model_capabilities;
 
 namespace {
 
-/// The client's wire name of a canonical parameter, for the report (which becomes a response
-/// header the client reads in its own vocabulary).
-std::string_view client_name(api_format source, std::string_view param) noexcept {
-    if (param == "reasoning") {
-        switch (source) {
-            case api_format::openai_chat:
-                return "reasoning_effort";
-            case api_format::openai_responses:
-                return "reasoning";
-            case api_format::anthropic_messages:
-                return "thinking";
-        }
-    }
-    if (param == "max_tokens") {
-        return source == api_format::openai_responses ? "max_output_tokens" : "max_tokens";
-    }
-    if (param == "stop" && source == api_format::anthropic_messages) return "stop_sequences";
-    if (param == "user" && source == api_format::anthropic_messages) return "metadata.user_id";
-    return param;
-}
+// One table of the clients' wire names for every format (openai_chat/common.hpp).
+using openai_chat::detail::client_name;
 
 using detail::index_path;
 

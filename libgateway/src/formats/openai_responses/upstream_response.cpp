@@ -98,20 +98,11 @@ bool response_reader::read(const json::object& root, response& res) {
 
 result<response> decode_response(std::string_view body, const request* /*original*/,
                                  conversion_report& report) {
-    std::string why;
-    auto parsed = parse_json(body, &why);
-    if (!parsed) {
-        report.fail("", "the upstream's answer is not valid JSON: " + why);
-        return errc::bad_upstream_response;
-    }
-    const json::object* root = parsed->if_object();
-    if (root == nullptr) {
-        report.fail("", "the upstream's answer is not a JSON object");
-        return errc::bad_upstream_response;
-    }
+    auto parsed = parse_upstream_object(body, report);
+    if (!parsed) return parsed.error();
     response res;
     response_reader reader(report);
-    if (!reader.read(*root, res)) return errc::bad_upstream_response;
+    if (!reader.read(parsed->get_object(), res)) return errc::bad_upstream_response;
     return res;
 }
 

@@ -58,125 +58,40 @@ const std::vector<std::string>& response_seeds() {
     return seeds;
 }
 
-class mutator {
-  public:
-    explicit mutator(std::uint32_t seed) : rng_(seed) {}
+constexpr std::array<const char*, 12> gemini_replacements{
+    "null",
+    "true",
+    "0",
+    "-1",
+    "1e308",
+    "\"x\"",
+    "\"\"",
+    "{}",
+    "[]",
+    R"({"text":"t","thought":true})",
+    R"({"functionCall":{"name":"f","args":{}}})",
+    R"([{"content":{"parts":[{"text":"a"}]},"finishReason":"STOP"}])"};
 
-    std::size_t below(std::size_t n) {
-        return n == 0 ? 0 : std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
-    }
+constexpr std::array<const char*, 16> gemini_tokens{"{",
+                                                    "}",
+                                                    "[",
+                                                    "]",
+                                                    "\"",
+                                                    ",",
+                                                    ":",
+                                                    "null",
+                                                    "\\",
+                                                    "\r\n\r\n",
+                                                    "data: ",
+                                                    "\"text\": ",
+                                                    "\"thoughtSignature\": \"x\"",
+                                                    "\"finishReason\": \"STOP\"",
+                                                    "{\"error\": {}}",
+                                                    "\xF0\x9F"};
 
-    std::string mutate(std::string s) {
-        const std::size_t rounds = 1 + below(3);
-        for (std::size_t r = 0; r < rounds; ++r) s = mutate_once(std::move(s));
-        return s;
-    }
-
-    /// Replaces one value somewhere in a JSON document by a value of another type.
-    void type_swap(json::value& root) {
-        std::vector<json::value*> nodes;
-        collect(root, nodes);
-        json::value& target = *nodes[below(nodes.size())];
-        static const std::array<const char*, 12> replacements{
-            "null",
-            "true",
-            "0",
-            "-1",
-            "1e308",
-            "\"x\"",
-            "\"\"",
-            "{}",
-            "[]",
-            R"({"text":"t","thought":true})",
-            R"({"functionCall":{"name":"f","args":{}}})",
-            R"([{"content":{"parts":[{"text":"a"}]},"finishReason":"STOP"}])"};
-        target = json::parse(replacements[below(replacements.size())]);
-    }
-
-    std::vector<std::string_view> chunk(std::string_view bytes) {
-        std::vector<std::string_view> chunks;
-        std::size_t pos = 0;
-        while (pos < bytes.size()) {
-            const std::size_t n = 1 + below(below(2) == 0 ? 8 : 512);
-            chunks.push_back(bytes.substr(pos, n));
-            pos += std::min(n, bytes.size() - pos);
-        }
-        return chunks;
-    }
-
-  private:
-    static void collect(json::value& v, std::vector<json::value*>& out) {
-        out.push_back(&v);
-        if (json::object* o = v.if_object()) {
-            for (auto& kv : *o) collect(kv.value(), out);
-        } else if (json::array* a = v.if_array()) {
-            for (json::value& item : *a) collect(item, out);
-        }
-    }
-
-    std::string mutate_once(std::string s) {
-        static const std::array<const char*, 16> tokens{"{",
-                                                        "}",
-                                                        "[",
-                                                        "]",
-                                                        "\"",
-                                                        ",",
-                                                        ":",
-                                                        "null",
-                                                        "\\",
-                                                        "\r\n\r\n",
-                                                        "data: ",
-                                                        "\"text\": ",
-                                                        "\"thoughtSignature\": \"x\"",
-                                                        "\"finishReason\": \"STOP\"",
-                                                        "{\"error\": {}}",
-                                                        "\xF0\x9F"};
-        if (s.empty()) return tokens[below(tokens.size())];
-        switch (below(7)) {
-            case 0:
-                s[below(s.size())] = static_cast<char>(below(256));
-                break;
-            case 1: {
-                const std::size_t at = below(s.size());
-                s.erase(at, 1 + below(16));
-                break;
-            }
-            case 2:
-                s.insert(below(s.size() + 1), tokens[below(tokens.size())]);
-                break;
-            case 3:
-                s.resize(below(s.size()));
-                break;
-            case 4: {
-                const std::size_t at = below(s.size());
-                const std::string piece = s.substr(at, 1 + below(64));
-                s.insert(below(s.size() + 1), piece);
-                break;
-            }
-            default: {
-                // Structure-aware: swap a value in one JSON document (a data line or the body).
-                std::size_t start = 0;
-                std::size_t end = s.size();
-                if (const std::size_t d = s.find("data: ", below(s.size()));
-                    d != std::string::npos) {
-                    start = d + 6;
-                    end = s.find('\r', start);
-                    if (end == std::string::npos) end = s.find('\n', start);
-                    if (end == std::string::npos) end = s.size();
-                }
-                error_code ec;
-                json::value v = json::parse(std::string_view(s).substr(start, end - start), ec);
-                if (ec) break;
-                type_swap(v);
-                s.replace(start, end - start, json::serialize(v));
-                break;
-            }
-        }
-        return s;
-    }
-
-    std::mt19937 rng_;
-};
+gateway::test::gemini::mutator make_mutator(std::uint32_t seed) {
+    return {seed, gemini_tokens, gemini_replacements};
+}
 
 /// Canonical text is UTF-8 (every client decoder parses JSON, which validates it); the request
 /// fuzz keeps to that precondition.
@@ -198,7 +113,7 @@ bool clean_stream_error(const gateway::error_code& ec) {
 
 TEST_CASE("gemini fuzz: the stream decoder keeps the grammar on mutated streams",
           "[gemini][fuzz][stream]") {
-    mutator m(20261122);
+    auto m = make_mutator(20261122);
     const auto& seeds = stream_seeds();
     int failures = 0;
     int successes = 0;
@@ -222,7 +137,7 @@ TEST_CASE("gemini fuzz: the stream decoder keeps the grammar on mutated streams"
 }
 
 TEST_CASE("gemini fuzz: decode_response and decode_error on mutated bodies", "[gemini][fuzz]") {
-    mutator m(7);
+    auto m = make_mutator(7);
     const auto& seeds = response_seeds();
     int ok = 0;
     for (int i = 0; i < 3000; ++i) {
@@ -317,7 +232,7 @@ TEST_CASE("gemini fuzz: huge fields and deep nesting", "[gemini][fuzz][stream]")
 }
 
 TEST_CASE("gemini fuzz: the request encoder on random client JSON text", "[gemini][fuzz]") {
-    mutator m(99);
+    auto m = make_mutator(99);
     const std::string seed_args = R"({"city": "Paris", "days": [1, 2, {"x": null}]})";
     for (int i = 0; i < 1000; ++i) {
         const std::string args = m.mutate(seed_args);

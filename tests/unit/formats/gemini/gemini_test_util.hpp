@@ -1,15 +1,22 @@
 #pragma once
-// Helpers shared by the gemini format tests: a sink that checks the canonical stream grammar
-// (stream_event.hpp) and a driver that runs the stream decoder over a chunked input.
+// Helpers shared by the gemini format tests (and by other formats' stream tests): a sink that
+// checks the canonical stream grammar (stream_event.hpp) and a driver that runs a stream decoder
+// over a chunked input.
 
 #include "formats/gemini/codec.hpp"
 
 #include "gateway/core/canonical_json.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
 #include <cstdint>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gateway::test::gemini {
 
@@ -112,24 +119,21 @@ struct stream_run {
     bool stopped = false;   ///< message_stop was emitted
 };
 
-/// Decodes `chunks` with a fresh decoder, checking the grammar on the way.
-inline stream_run run_stream(std::span<const std::string_view> chunks,
-                             std::size_t max_event_bytes = 16 * 1024 * 1024) {
-    upstream::stream_decoder_options options;
-    options.max_event_bytes = max_event_bytes;
-    auto decoder = formats::gemini::make_stream_decoder(options);
+/// Decodes `chunks` with `decoder` (of any format), checking the grammar on the way.
+inline stream_run run_decoder(upstream::stream_decoder& decoder,
+                              std::span<const std::string_view> chunks) {
     event_recorder recorder;
     grammar_checker grammar;
     tee sink(recorder, grammar);
     stream_run run;
     for (const std::string_view c : chunks) {
-        if (auto r = decoder->feed(c, sink); !r) {
+        if (auto r = decoder.feed(c, sink); !r) {
             run.error = r.error();
             break;
         }
     }
     if (!run.error) {
-        if (auto r = decoder->finish(sink); !r) run.error = r.error();
+        if (auto r = decoder.finish(sink); !r) run.error = r.error();
     }
     run.jsonl = recorder.jsonl();
     run.violation = grammar.violation();
@@ -145,10 +149,120 @@ inline stream_run run_stream(std::span<const std::string_view> chunks,
     return run;
 }
 
+/// Decodes `chunks` with a fresh gemini decoder, checking the grammar on the way.
+inline stream_run run_stream(std::span<const std::string_view> chunks,
+                             std::size_t max_event_bytes = 16 * 1024 * 1024) {
+    upstream::stream_decoder_options options;
+    options.max_event_bytes = max_event_bytes;
+    auto decoder = formats::gemini::make_stream_decoder(options);
+    return run_decoder(*decoder, chunks);
+}
+
 inline stream_run run_stream(std::string_view bytes,
                              std::size_t max_event_bytes = 16 * 1024 * 1024) {
     const std::string_view one[] = {bytes};
     return run_stream(std::span<const std::string_view>(one), max_event_bytes);
 }
+
+/// Seeded mutations of golden inputs for the fuzz tests: byte edits, cuts, repeated pieces,
+/// inserted tokens, and structure-aware swaps of one JSON value (in a `data:` line or the body).
+class mutator {
+  public:
+    /// `tokens`: byte strings worth inserting (framing, format keywords); `replacements`: JSON
+    /// values to swap in for any value of a parsed document. Both must outlive the mutator.
+    mutator(std::uint32_t seed, std::span<const char* const> tokens,
+            std::span<const char* const> replacements)
+        : rng_(seed), tokens_(tokens), replacements_(replacements) {}
+
+    std::size_t below(std::size_t n) {
+        return n == 0 ? 0 : std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+    }
+
+    std::string mutate(std::string s) {
+        const std::size_t rounds = 1 + below(3);
+        for (std::size_t r = 0; r < rounds; ++r) s = mutate_once(std::move(s));
+        return s;
+    }
+
+    /// Replaces one value somewhere in a JSON document by a value of another type.
+    void type_swap(boost::json::value& root) {
+        std::vector<boost::json::value*> nodes;
+        collect(root, nodes);
+        boost::json::value& target = *nodes[below(nodes.size())];
+
+        target = boost::json::parse(replacements_[below(replacements_.size())]);
+    }
+
+    std::vector<std::string_view> chunk(std::string_view bytes) {
+        std::vector<std::string_view> chunks;
+        std::size_t pos = 0;
+        while (pos < bytes.size()) {
+            const std::size_t n = 1 + below(below(2) == 0 ? 8 : 512);
+            chunks.push_back(bytes.substr(pos, n));
+            pos += std::min(n, bytes.size() - pos);
+        }
+        return chunks;
+    }
+
+  private:
+    static void collect(boost::json::value& v, std::vector<boost::json::value*>& out) {
+        out.push_back(&v);
+        if (boost::json::object* o = v.if_object()) {
+            for (auto& kv : *o) collect(kv.value(), out);
+        } else if (boost::json::array* a = v.if_array()) {
+            for (boost::json::value& item : *a) collect(item, out);
+        }
+    }
+
+    std::string mutate_once(std::string s) {
+        if (s.empty()) return tokens_[below(tokens_.size())];
+        switch (below(7)) {
+            case 0:
+                s[below(s.size())] = static_cast<char>(below(256));
+                break;
+            case 1: {
+                const std::size_t at = below(s.size());
+                s.erase(at, 1 + below(16));
+                break;
+            }
+            case 2:
+                s.insert(below(s.size() + 1), tokens_[below(tokens_.size())]);
+                break;
+            case 3:
+                s.resize(below(s.size()));
+                break;
+            case 4: {
+                const std::size_t at = below(s.size());
+                const std::string piece = s.substr(at, 1 + below(64));
+                s.insert(below(s.size() + 1), piece);
+                break;
+            }
+            default: {
+                // Structure-aware: swap a value in one JSON document (a data line or the body).
+                std::size_t start = 0;
+                std::size_t end = s.size();
+                if (const std::size_t d = s.find("data: ", below(s.size()));
+                    d != std::string::npos) {
+                    start = d + 6;
+                    end = s.find('\r', start);
+                    if (end == std::string::npos) end = s.find('\n', start);
+                    if (end == std::string::npos) end = s.size();
+                }
+                error_code ec;
+                boost::json::value v =
+                    boost::json::parse(std::string_view(s).substr(start, end - start), ec);
+                if (ec) break;
+                type_swap(v);
+                s.replace(start, end - start, boost::json::serialize(v));
+                break;
+            }
+        }
+        return s;
+    }
+
+    std::mt19937 rng_;
+    std::span<const char* const> tokens_;
+    std::span<const char* const> replacements_;
+};
 
 }  // namespace gateway::test::gemini
