@@ -4,6 +4,7 @@
 #include "gateway/provider/profile.hpp"
 #include "providers/anthropic/anthropic.hpp"
 #include "providers/azure/azure.hpp"
+#include "providers/bedrock/bedrock.hpp"
 #include "providers/gemini/gemini.hpp"
 #include "providers/vertex/vertex.hpp"
 
@@ -15,6 +16,7 @@ void register_builtin_providers(registry& r) {
     r.add(providers::anthropic::make_adapter());
     r.add(providers::gemini::make_adapter());
     r.add(providers::vertex::make_adapter());
+    r.add(providers::bedrock::make_adapter());
 }
 
 }  // namespace gateway::provider

@@ -641,7 +641,8 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
         req.deadlines = t;
     }
     if (req.headers[bhttp::field::accept].empty()) {
-        req.headers.set(bhttp::field::accept, stream ? "text/event-stream" : "application/json");
+        req.headers.set(bhttp::field::accept,
+                        stream ? upstream::stream_content_type(wire_format) : "application/json");
     }
 
     auto& client = *clients[ctx.worker()];
@@ -678,7 +679,8 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
         if (status == 401 && adapter->auth() == provider::auth_kind::google_oauth) {
             tokens_for[ctx.worker()]->invalidate(creds.key);  // revoked or expired early
         }
-        const upstream_error e = upstream::decode_error(wire_format, status, text);
+        const upstream_error e =
+            upstream::decode_error(wire_format, status, text, ex->headers()["x-amzn-ErrorType"]);
         const bool retryable = status == 429 || status >= 500;
         // The client speaks the upstream's format: its own error JSON goes back as it came
         // (decode_error only read it). Anything else (an HTML page of a proxy, an empty body)
@@ -731,7 +733,9 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
                                                           const conversion_report& report,
                                                           usage_meter& meter) {
     const api_format format = call.format;
-    if (!ex.headers()[bhttp::field::content_type].starts_with("text/event-stream")) {
+    // SSE, or AWS event-stream framing for Bedrock's ConverseStream.
+    if (!ex.headers()[bhttp::field::content_type].starts_with(
+            upstream::stream_content_type(wire_format))) {
         auto body = co_await ex.async_read_all();
         (void)body;
         co_return attempt{false, true, 502,

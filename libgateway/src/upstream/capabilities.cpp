@@ -62,7 +62,9 @@ model_capabilities builtin_capabilities(upstream_format format, std::string_view
             }
             break;
         case upstream_format::anthropic_messages:
-        case upstream_format::gemini: break;
+        case upstream_format::gemini:
+        case upstream_format::bedrock_converse:
+            break;
     }
     return caps;
 }

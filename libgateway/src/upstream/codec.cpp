@@ -3,6 +3,7 @@
 #include "gateway/upstream/codec.hpp"
 
 #include "formats/anthropic_messages/codec.hpp"
+#include "formats/bedrock_converse/codec.hpp"
 #include "formats/gemini/codec.hpp"
 #include "formats/openai_chat/codec.hpp"
 #include "formats/openai_responses/codec.hpp"
@@ -22,6 +23,8 @@ std::string_view to_string(upstream_format format) noexcept {
             return "anthropic_messages";
         case upstream_format::gemini:
             return "gemini";
+        case upstream_format::bedrock_converse:
+            return "bedrock_converse";
     }
     return "openai_chat";
 }
@@ -35,6 +38,7 @@ bool same_format(upstream_format upstream, api_format client) noexcept {
         case upstream_format::anthropic_messages:
             return client == api_format::anthropic_messages;
         case upstream_format::gemini:
+        case upstream_format::bedrock_converse:
             return false;
     }
     return false;
@@ -54,6 +58,8 @@ std::string request_path(upstream_format format, std::string_view model, bool st
             path += stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
             return path;
         }
+        case upstream_format::bedrock_converse:
+            return formats::bedrock_converse::request_path(model, stream);
     }
     return "/";
 }
@@ -161,6 +167,8 @@ result<http_request_parts> encode_for(upstream_format format, const request& req
             return formats::anthropic_messages::encode_request(req, options, report);
         case upstream_format::gemini:
             return formats::gemini::encode_request(req, options, report);
+        case upstream_format::bedrock_converse:
+            return formats::bedrock_converse::encode_request(req, options, report);
     }
     return errc::unsupported_feature;
 }
@@ -178,6 +186,8 @@ result<response> decode_response(upstream_format format, std::string_view body,
             return formats::anthropic_messages::decode_response(body, original, report);
         case upstream_format::gemini:
             return formats::gemini::decode_response(body, original, report);
+        case upstream_format::bedrock_converse:
+            return formats::bedrock_converse::decode_response(body, original, report);
     }
     return errc::bad_upstream_response;
 }
@@ -193,11 +203,14 @@ std::unique_ptr<stream_decoder> make_stream_decoder(upstream_format format,
             return formats::anthropic_messages::make_stream_decoder(options);
         case upstream_format::gemini:
             return formats::gemini::make_stream_decoder(options);
+        case upstream_format::bedrock_converse:
+            return formats::bedrock_converse::make_stream_decoder(options);
     }
     return nullptr;
 }
 
-upstream_error decode_error(upstream_format format, unsigned http_status, std::string_view body) {
+upstream_error decode_error(upstream_format format, unsigned http_status, std::string_view body,
+                            std::string_view error_type) {
     switch (format) {
         case upstream_format::openai_chat:
             return formats::openai_chat::decode_error(http_status, body);
@@ -207,8 +220,15 @@ upstream_error decode_error(upstream_format format, unsigned http_status, std::s
             return formats::anthropic_messages::decode_error(http_status, body);
         case upstream_format::gemini:
             return formats::gemini::decode_error(http_status, body);
+        case upstream_format::bedrock_converse:
+            return formats::bedrock_converse::decode_error(http_status, body, error_type);
     }
     return {};
+}
+
+std::string_view stream_content_type(upstream_format format) noexcept {
+    return format == upstream_format::bedrock_converse ? "application/vnd.amazon.eventstream"
+                                                       : "text/event-stream";
 }
 
 }  // namespace gateway::upstream

@@ -1,6 +1,7 @@
 #pragma once
-/// Upstream-side codecs: the four wire formats upstreams speak (OpenAI Chat Completions, OpenAI
-/// Responses, Anthropic Messages, Google Gemini generateContent), to and from the canonical form.
+/// Upstream-side codecs: the wire formats upstreams speak (OpenAI Chat Completions, OpenAI
+/// Responses, Anthropic Messages, Google Gemini generateContent, Amazon Bedrock Converse), to and
+/// from the canonical form.
 ///
 /// Sans-I/O like the client codecs. Provider adapters (base URL, authentication, quirks) build on
 /// these; a user can also drive them directly to convert captured traffic.
@@ -28,6 +29,8 @@ enum class upstream_format : std::uint8_t {
     openai_responses,    ///< POST {base}/responses
     anthropic_messages,  ///< POST {base}/messages
     gemini,              ///< POST {base}/models/{model}:generateContent | :streamGenerateContent
+    bedrock_converse,    ///< POST {base}/model/{modelId}/converse | /converse-stream (the model id
+                         ///< URI-encoded; the stream is `application/vnd.amazon.eventstream`)
 };
 
 std::string_view to_string(upstream_format format) noexcept;
@@ -90,8 +93,9 @@ result<http_request_parts> encode_request(upstream_format format, const request&
 result<response> decode_response(upstream_format format, std::string_view body,
                                  const request* original, conversion_report& report);
 
-/// Consumes a streamed response body (SSE) in chunks of any size and emits canonical events
-/// (see `stream_event.hpp` for the grammar). Output does not depend on how the input is split.
+/// Consumes a streamed response body (SSE; AWS event-stream framing for bedrock_converse) in chunks
+/// of any size and emits canonical events (see `stream_event.hpp` for the grammar). Output does not
+/// depend on how the input is split.
 class stream_decoder {
   public:
     virtual ~stream_decoder() = default;
@@ -117,7 +121,13 @@ std::unique_ptr<stream_decoder> make_stream_decoder(upstream_format format,
 
 /// Interprets an upstream's error answer (HTTP status and body, any shape, also non-JSON) as a
 /// neutral error for the client: provider message kept, type mapped, status kept for 4xx the
-/// client caused, 502 / 503 / 504 / 429 as appropriate otherwise.
-upstream_error decode_error(upstream_format format, unsigned http_status, std::string_view body);
+/// client caused, 502 / 503 / 504 / 429 as appropriate otherwise. `error_type` is the
+/// `x-amzn-ErrorType` response header of AWS APIs (bedrock_converse), ignored by other formats.
+upstream_error decode_error(upstream_format format, unsigned http_status, std::string_view body,
+                            std::string_view error_type = {});
+
+/// The Content-Type a streamed answer of `format` has (`text/event-stream`, or
+/// `application/vnd.amazon.eventstream` for bedrock_converse).
+std::string_view stream_content_type(upstream_format format) noexcept;
 
 }  // namespace gateway::upstream

@@ -513,13 +513,8 @@ result<upstream::http_request_parts> encode_request(const request& req,
         // Structured output through a forced tool whose input schema is the requested one.
         json::object t;
         t["name"] = json_tool_name;
-        t["description"] = req.format.description.empty()
-                               ? "Respond with a JSON document by calling this tool."
-                               : req.format.description;
-        t["input_schema"] =
-            req.format.type == response_format::kind::json_schema && req.format.schema.is_object()
-                ? req.format.schema
-                : json::value(json::object{{"type", "object"}});
+        t["description"] = json_tool_description(req);
+        t["input_schema"] = json_tool_schema(req);
         json::value& tools = body["tools"];  // the client's tools stay callable
         if (!tools.is_array()) tools = json::array();
         tools.get_array().push_back(std::move(t));
