@@ -459,7 +459,7 @@ TEST_CASE("bedrock: regional URL, SigV4 headers, session token, API keys, cross-
     conversion_report report;
     auto bad = bedrock.prepare(channel, request_target{"amazon.nova-pro-v1:0", false, {}}, parts,
                                with_key("AKID::secretpart"), report);
-    REQUIRE_FALSE(bad);
+    REQUIRE_FALSE(bad.has_value());
     CHECK(report.error_message.find("secretpart") == std::string::npos);
     CHECK(report.error_message.find("ACCESS_KEY_ID:SECRET") != std::string::npos);
 }

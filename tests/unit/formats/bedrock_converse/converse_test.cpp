@@ -97,7 +97,7 @@ TEST_CASE("bedrock_converse request: text, system, multi-turn and inference sett
     req.sampler.stop = {"END"};
     req.sampler.seed = 7;
     const encoded e = encode(req);
-    REQUIRE(e.parts);
+    REQUIRE(e.parts.has_value());
     CHECK(e.parts->path == "/model/anthropic.claude-sonnet-4-20250514-v1%3A0/converse");
     test::check_golden_json("bedrock_converse/request-text/upstream_request.json", e.body);
     const json::object& body = e.body.as_object();
@@ -109,7 +109,7 @@ TEST_CASE("bedrock_converse request: text, system, multi-turn and inference sett
     CHECK(has_adjustment(e.report, "seed"));
 
     const encoded s = encode(req, "anthropic.claude-sonnet-4-20250514-v1:0", true);
-    REQUIRE(s.parts);
+    REQUIRE(s.parts.has_value());
     CHECK(s.parts->path == "/model/anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream");
 }
 
@@ -126,7 +126,7 @@ TEST_CASE("bedrock_converse request: images as base64 bytes, never URLs", "[bedr
     doc.source.filename = "notes v1.txt";
     req.messages[0].content.push_back(doc);
     const encoded e = encode(req);
-    REQUIRE(e.parts);
+    REQUIRE(e.parts.has_value());
     test::check_golden_json("bedrock_converse/request-media/upstream_request.json", e.body);
     const json::array& content = e.body.at("messages").at(0).at("content").as_array();
     CHECK(content.at(1).at("image").at("format") == "png");
@@ -139,7 +139,7 @@ TEST_CASE("bedrock_converse request: images as base64 bytes, never URLs", "[bedr
     url.messages[0].content.push_back(
         image(media_source::kind::url, "image/png", "https://example.com/cat.png"));
     const encoded bad = encode(url);
-    REQUIRE_FALSE(bad.parts);
+    REQUIRE_FALSE(bad.parts.has_value());
     CHECK(bad.parts.error() == errc::unsupported_feature);
     CHECK(bad.report.error_param == "messages[0].content[1]");
     CHECK(bad.report.error_message.find("not URLs") != std::string::npos);
@@ -166,7 +166,7 @@ TEST_CASE("bedrock_converse request: tools, tool choices and tool results", "[be
                             false});
     req.choice.type = tool_choice::mode::required;
     const encoded e = encode(req);
-    REQUIRE(e.parts);
+    REQUIRE(e.parts.has_value());
     test::check_golden_json("bedrock_converse/request-tools/upstream_request.json", e.body);
     const json::object& config = e.body.at("toolConfig").as_object();
     CHECK(
@@ -192,7 +192,7 @@ TEST_CASE("bedrock_converse request: tools, tool choices and tool results", "[be
     none.tools.push_back(weather_tool());
     none.choice.type = tool_choice::mode::none;
     const encoded n = encode(none);
-    REQUIRE(n.parts);
+    REQUIRE(n.parts.has_value());
     CHECK_FALSE(n.body.as_object().contains("toolConfig"));
 
     request builtin = user_text("Search");
@@ -200,7 +200,7 @@ TEST_CASE("bedrock_converse request: tools, tool choices and tool results", "[be
     search.type = "web_search";
     builtin.tools.push_back(search);
     const encoded b = encode(builtin);
-    REQUIRE_FALSE(b.parts);
+    REQUIRE_FALSE(b.parts.has_value());
     CHECK(b.report.error_param == "tools[0]");
 }
 
@@ -229,7 +229,7 @@ TEST_CASE("bedrock_converse request: thinking, reasoning of other origins, top_k
     req.sampler.temperature = 0.5;
     req.sampler.top_k = 40;
     const encoded e = encode(req);
-    REQUIRE(e.parts);
+    REQUIRE(e.parts.has_value());
     test::check_golden_json("bedrock_converse/request-thinking/upstream_request.json", e.body);
     const json::object& body = e.body.as_object();
     CHECK(body.at("additionalModelRequestFields") ==
@@ -255,7 +255,7 @@ TEST_CASE("bedrock_converse request: structured output through a forced tool, re
     req.format.name = "city";
     req.format.schema = json::parse(R"({"type":"object","properties":{"name":{"type":"string"}}})");
     const encoded e = encode(req);
-    REQUIRE(e.parts);
+    REQUIRE(e.parts.has_value());
     test::check_golden_json("bedrock_converse/request-structured-output/upstream_request.json",
                             e.body);
     CHECK(e.body.at("toolConfig").at("toolChoice") ==
@@ -267,7 +267,7 @@ TEST_CASE("bedrock_converse request: structured output through a forced tool, re
         upstream_format::bedrock_converse,
         R"({"output":{"message":{"role":"assistant","content":[{"toolUse":{"toolUseId":"tooluse_x","name":"__json_response","input":{"name":"Paris"}}}]}},"stopReason":"tool_use","usage":{"inputTokens":10,"outputTokens":5,"totalTokens":15}})",
         &req, report);
-    REQUIRE(res);
+    REQUIRE(res.has_value());
     REQUIRE(res->content.size() == 1);
     CHECK(res->content[0].kind == block_kind::text);
     CHECK(res->content[0].text == R"({"name":"Paris"})");
@@ -290,7 +290,7 @@ TEST_CASE("bedrock_converse response: reasoning, text, tool use, cached usage", 
     })";
     conversion_report report;
     auto res = upstream::decode_response(upstream_format::bedrock_converse, body, nullptr, report);
-    REQUIRE(res);
+    REQUIRE(res.has_value());
     REQUIRE(res->content.size() == 3);
     CHECK(res->content[0].kind == block_kind::thinking);
     CHECK(res->content[0].signature == "EqoBsig==");
@@ -319,7 +319,7 @@ TEST_CASE("bedrock_converse response: reasoning, text, tool use, cached usage", 
                 R"({"output":{"message":{"role":"assistant","content":[{"text":"x"}]}},"stopReason":")") +
             wire + R"("})";
         auto r = upstream::decode_response(upstream_format::bedrock_converse, b, nullptr, report);
-        REQUIRE(r);
+        REQUIRE(r.has_value());
         CHECK(r->finish == canonical);
     }
 
