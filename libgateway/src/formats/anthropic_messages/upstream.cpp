@@ -771,19 +771,8 @@ upstream_error decode_error(unsigned http_status, std::string_view body) {
             message = get_string(v.get_object(), "message");
         }
     }
-    if (message.empty()) {
-        // Not Anthropic's envelope (a proxy's HTML page, an empty body): a short excerpt.
-        std::string_view excerpt = body.substr(0, std::min<std::size_t>(body.size(), 200));
-        while (!excerpt.empty() && (excerpt.back() == '\n' || excerpt.back() == ' ')) {
-            excerpt.remove_suffix(1);
-        }
-        message = "upstream answered HTTP " + std::to_string(http_status);
-        if (!excerpt.empty()) {
-            message += ": ";
-            // Printable ASCII only: the excerpt ends up in the client's JSON error message.
-            for (const char c : excerpt) message += (c >= 0x20 && c < 0x7f) ? c : '?';
-        }
-    }
+    // Not Anthropic's envelope (a proxy's HTML page, an empty body): a short excerpt.
+    if (message.empty()) message = status_message(http_status, body);
     return error_from_wire(http_status, type, message);
 }
 

@@ -324,15 +324,13 @@ json::object tool_spec(std::string_view name, std::string_view description,
 result<upstream::http_request_parts> encode_request(const request& req,
                                                     const upstream::encode_options& options,
                                                     conversion_report& report) {
-    upstream::model_capabilities builtin;
     const std::string_view model =
         options.model.empty() ? std::string_view(req.model) : options.model;
-    if (options.capabilities == nullptr) {
-        builtin =
-            upstream::builtin_capabilities(upstream::upstream_format::bedrock_converse, model);
-    }
+    // upstream::encode_request always passes a table (the built-in one when none is configured,
+    // which has no Bedrock rows).
+    static const upstream::model_capabilities no_rows;
     const upstream::model_capabilities& caps =
-        options.capabilities != nullptr ? *options.capabilities : builtin;
+        options.capabilities != nullptr ? *options.capabilities : no_rows;
     encoder_state st{req, caps, report};
 
     if (req.n && *req.n > 1) {

@@ -132,18 +132,8 @@ upstream_error decode_error(unsigned http_status, std::string_view body,
         if (type.empty()) type = get_string(o, "__type");
         if (type.empty()) type = get_string(o, "code");
     }
-    if (message.empty()) {
-        // Not Bedrock's envelope (a proxy's page, an empty body): a short printable excerpt.
-        std::string_view excerpt = body.substr(0, std::min<std::size_t>(body.size(), 200));
-        while (!excerpt.empty() && (excerpt.back() == '\n' || excerpt.back() == ' ')) {
-            excerpt.remove_suffix(1);
-        }
-        message = "upstream answered HTTP " + std::to_string(http_status);
-        if (!excerpt.empty()) {
-            message += ": ";
-            for (const char c : excerpt) message += (c >= 0x20 && c < 0x7f) ? c : '?';
-        }
-    }
+    // Not Bedrock's envelope (a proxy's page, an empty body): a short excerpt.
+    if (message.empty()) message = status_message(http_status, body);
     return error_from_exception(http_status, type, message);
 }
 
