@@ -15,6 +15,8 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <gateway/stream/aws_event_stream.hpp>
+
 #include <atomic>
 #include <mutex>
 
@@ -376,6 +378,45 @@ std::vector<json::object> sse_data(std::string_view body) {
     return out;
 }
 
+/// What a Bedrock runtime endpoint checks first: a SigV4 Authorization header for the
+/// `bedrock` service in the channel's region, over at least host and x-amz-date, and the
+/// matching X-Amz-Date header.
+bool well_formed_sigv4(const recorded_request& r) {
+    const std::string auth(r.headers[http::field::authorization]);
+    const std::string date(r.headers["X-Amz-Date"]);
+    const std::string prefix = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/";
+    if (!auth.starts_with(prefix) || date.size() != 16) return false;
+    // Credential=AKIDEXAMPLE/<yyyymmdd>/us-west-2/bedrock/aws4_request, the date of X-Amz-Date
+    const std::string scope = date.substr(0, 8) + "/us-west-2/bedrock/aws4_request, SignedHeaders=";
+    if (auth.compare(prefix.size(), scope.size(), scope) != 0) return false;
+    const std::size_t sig = auth.find(", Signature=");
+    if (sig == std::string::npos) return false;
+    const std::string signed_headers =
+        auth.substr(prefix.size() + scope.size(), sig - prefix.size() - scope.size());
+    const std::string signature = auth.substr(sig + 12);
+    const bool hex = signature.size() == 64 &&
+                     signature.find_first_not_of("0123456789abcdef") == std::string::npos;
+    return hex && signed_headers.find("host") != std::string::npos &&
+           signed_headers.find("x-amz-date") != std::string::npos &&
+           auth.find("secret") == std::string::npos;
+}
+
+std::string converse_stream_bytes() {
+    using gateway::stream::encode_aws_event_stream_event;
+    std::string s;
+    s += encode_aws_event_stream_event("messageStart", R"({"p":"abcd","role":"assistant"})");
+    s += encode_aws_event_stream_event(
+        "contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Paris"},"p":"ab"})");
+    s += encode_aws_event_stream_event(
+        "contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":" it is."},"p":"a"})");
+    s += encode_aws_event_stream_event("contentBlockStop", R"({"contentBlockIndex":0,"p":"abc"})");
+    s += encode_aws_event_stream_event("messageStop", R"({"p":"abcdef","stopReason":"end_turn"})");
+    s += encode_aws_event_stream_event(
+        "metadata",
+        R"({"metrics":{"latencyMs":320},"p":"a","usage":{"inputTokens":14,"outputTokens":4,"totalTokens":18}})");
+    return s;
+}
+
 }  // namespace
 
 TEST_CASE("cohere: an OpenAI Chat client, answered and streamed by Cohere v2",
@@ -718,4 +759,95 @@ TEST_CASE("embeddings and rerank: converted for Cohere, passed through to OpenAI
     }
     CHECK(embed_tokens == 6 + 6 + 3);
     CHECK(reranks == 1);
+}
+
+TEST_CASE("bedrock: Chat and Messages clients relayed to a SigV4-checking Converse upstream",
+          "[e2e][providers][bedrock]") {
+    std::atomic<int> unsigned_requests{0};
+    fake_upstream upstream{[&](const recorded_request& r) -> scripted_response {
+        if (!well_formed_sigv4(r)) {
+            ++unsigned_requests;
+            scripted_response denied = json_response(
+                403, R"({"message":"The request signature we calculated does not match."})");
+            denied.headers.emplace_back("x-amzn-ErrorType", "InvalidSignatureException");
+            return denied;
+        }
+        if (r.target.ends_with("/converse-stream")) {
+            scripted_response s;
+            s.headers = {{"content-type", "application/vnd.amazon.eventstream"}};
+            const std::string bytes = converse_stream_bytes();
+            // Frames cut across chunk boundaries, as TCP delivers them.
+            for (std::size_t at = 0; at < bytes.size(); at += 37)
+                s.chunks.push_back(bytes.substr(at, 37));
+            return s;
+        }
+        return json_response(
+            200,
+            R"({"output":{"message":{"role":"assistant","content":[{"text":"Paris."}]}},"stopReason":"end_turn","usage":{"inputTokens":14,"outputTokens":2,"totalTokens":16},"metrics":{"latencyMs":210}})");
+    }};
+    gatewayd_process gw{config_with(
+        R"({"name": "bedrock", "type": "bedrock", "base_url": ")" + upstream.base_url() +
+        R"(", "key": "AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEsecret",
+       "models": ["claude-sonnet"],
+       "model_mapping": {"claude-sonnet": "anthropic.claude-sonnet-4-20250514-v1:0"},
+       "settings": {"region": "us-west-2", "cross_region": "us"}})")};
+
+    auto chat = http_call(gw.port(), http::verb::post, "/v1/chat/completions",
+                          chat_request("claude-sonnet"), bearer());
+    REQUIRE(chat.status == 200);
+    const auto answer = json::parse(chat.body);
+    CHECK(answer.at("choices").at(0).at("message").at("content") == "Paris.");
+    CHECK(answer.at("choices").at(0).at("finish_reason") == "stop");
+    CHECK(answer.at("usage").at("prompt_tokens") == 14);
+
+    auto streamed = http_call(gw.port(), http::verb::post, "/v1/chat/completions",
+                              R"({"model":"claude-sonnet","stream":true,)"
+                              R"("stream_options":{"include_usage":true},)"
+                              R"("messages":[{"role":"user","content":"Capital of France?"}]})",
+                              bearer());
+    REQUIRE(streamed.status == 200);
+    CHECK(streamed.body.find(R"("content":"Paris")") != std::string::npos);
+    CHECK(streamed.body.find(R"("content":" it is.")") != std::string::npos);
+    CHECK(streamed.body.find(R"("finish_reason":"stop")") != std::string::npos);
+    CHECK(streamed.body.find(R"("completion_tokens":4)") != std::string::npos);
+    CHECK(streamed.body.find("data: [DONE]") != std::string::npos);
+
+    auto messages = http_call(gw.port(), http::verb::post, "/v1/messages",
+                              R"({"model":"claude-sonnet","max_tokens":100,"system":"Be brief.",)"
+                              R"("messages":[{"role":"user","content":"Capital of France?"}]})",
+                              {{"x-api-key", relay_key}, {"anthropic-version", "2023-06-01"}});
+    REQUIRE(messages.status == 200);
+    const auto message = json::parse(messages.body);
+    CHECK(message.at("content").at(0).at("text") == "Paris.");
+    CHECK(message.at("stop_reason") == "end_turn");
+
+    CHECK(unsigned_requests == 0);
+    auto seen = upstream.requests();
+    REQUIRE(seen.size() == 3);
+    CHECK(seen[0].target == "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse");
+    CHECK(seen[1].target == "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream");
+    CHECK(seen[1].headers[http::field::accept] == "application/vnd.amazon.eventstream");
+    const auto sent = json::parse(seen[2].body).as_object();
+    CHECK(sent.at("system").at(0).at("text") == "Be brief.");
+    CHECK(sent.at("inferenceConfig").at("maxTokens") == 100);
+    CHECK_FALSE(sent.contains("model"));
+}
+
+TEST_CASE("bedrock: an upstream exception answer becomes the client's error, key unquoted",
+          "[e2e][providers][bedrock]") {
+    fake_upstream upstream{[](const recorded_request&) {
+        scripted_response r =
+            json_response(400, R"({"message":"The provided model identifier is invalid."})");
+        r.headers.emplace_back("x-amzn-ErrorType", "ValidationException");
+        return r;
+    }};
+    gatewayd_process gw{config_with(
+        R"({"name": "bedrock", "type": "bedrock", "base_url": ")" + upstream.base_url() +
+        R"(", "key": "AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEsecret",
+       "models": ["amazon.nova-pro-v1:0"], "settings": {"region": "us-west-2"}})")};
+    auto res = http_call(gw.port(), http::verb::post, "/v1/chat/completions",
+                         chat_request("amazon.nova-pro-v1:0"), bearer());
+    CHECK(res.status == 400);
+    CHECK(res.body.find("The provided model identifier is invalid.") != std::string::npos);
+    CHECK(res.body.find("EXAMPLEsecret") == std::string::npos);
 }

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -218,6 +219,19 @@ void append_json_value(std::string& out, const json::value& v) {
             break;
         }
     }
+}
+
+std::string status_message(unsigned http_status, std::string_view body) {
+    std::string_view excerpt = body.substr(0, std::min<std::size_t>(body.size(), 200));
+    while (!excerpt.empty() && (excerpt.back() == '\n' || excerpt.back() == ' ')) {
+        excerpt.remove_suffix(1);
+    }
+    std::string message = "upstream answered HTTP " + std::to_string(http_status);
+    if (!excerpt.empty()) {
+        message += ": ";
+        for (const char c : excerpt) message += (c >= 0x20 && c < 0x7f) ? c : '?';
+    }
+    return message;
 }
 
 }  // namespace gateway::formats

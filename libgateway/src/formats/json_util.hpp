@@ -48,4 +48,9 @@ void append_json_number(std::string& out, double v);
 /// JavaScript's JSON.stringify writes them.
 void append_json_value(std::string& out, const boost::json::value& v);
 
+/// "upstream answered HTTP <status>: <excerpt>" for an error body that is not the format's
+/// envelope (a proxy's HTML page, an empty body): at most 200 bytes, trailing blanks dropped,
+/// printable ASCII only (it ends up in the client's JSON error message).
+std::string status_message(unsigned http_status, std::string_view body);
+
 }  // namespace gateway::formats

@@ -4,6 +4,7 @@
 #include "gateway/provider/profile.hpp"
 #include "providers/anthropic/anthropic.hpp"
 #include "providers/azure/azure.hpp"
+#include "providers/bedrock/bedrock.hpp"
 #include "providers/cohere/cohere.hpp"
 #include "providers/gemini/gemini.hpp"
 #include "providers/vertex/vertex.hpp"
@@ -17,6 +18,7 @@ void register_builtin_providers(registry& r) {
     r.add(providers::gemini::make_adapter());
     r.add(providers::cohere::make_adapter());
     r.add(providers::vertex::make_adapter());
+    r.add(providers::bedrock::make_adapter());
 }
 
 }  // namespace gateway::provider

@@ -177,8 +177,10 @@ struct relay_service::impl {
     const auth::token* authenticate(request_context& ctx, api_format format, unsigned& status,
                                     std::string& error);
     /// The HTTP request for a prepared upstream call, with the channel's own deadlines.
+    /// `wire_format` decides the stream's media type (AWS event stream for Bedrock).
     http::request upstream_request(const routing::channel& channel,
-                                   provider::prepared_request prepared, bool stream) const {
+                                   provider::prepared_request prepared, bool stream,
+                                   upstream::upstream_format wire_format) const {
         http::request req;
         req.method = bhttp::verb::post;
         req.url = std::move(prepared.url);
@@ -197,8 +199,9 @@ struct relay_service::impl {
             req.deadlines = t;
         }
         if (req.headers[bhttp::field::accept].empty()) {
-            req.headers.set(bhttp::field::accept,
-                            stream ? "text/event-stream" : "application/json");
+            req.headers.set(bhttp::field::accept, stream
+                                                      ? upstream::stream_content_type(wire_format)
+                                                      : "application/json");
         }
         // A compressing server may hold events back to fill its deflate blocks: streams are
         // asked for uncompressed, whole bodies for gzip (decoded by the client).
@@ -741,7 +744,7 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
                           client_error(format, 400, "invalid_request_error",
                                        prepare_report.error_message, prepare_report.error_param)};
     }
-    http::request req = upstream_request(channel, std::move(*prepared), stream);
+    http::request req = upstream_request(channel, std::move(*prepared), stream, wire_format);
 
     auto& client = *clients[ctx.worker()];
     watched_exchange watched{ctx};
@@ -762,7 +765,8 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
         if (status == 401 && adapter->auth() == provider::auth_kind::google_oauth) {
             tokens_for[ctx.worker()]->invalidate(creds.key);  // revoked or expired early
         }
-        const upstream_error e = upstream::decode_error(wire_format, status, text);
+        const upstream_error e =
+            upstream::decode_error(wire_format, status, text, ex->headers()["x-amzn-ErrorType"]);
         const bool retryable = status == 429 || status >= 500;
         // The client speaks the upstream's format: its own error JSON goes back as it came
         // (decode_error only read it). Anything else (an HTML page of a proxy, an empty body)
@@ -815,7 +819,9 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
                                                           const conversion_report& report,
                                                           usage_meter& meter) {
     const api_format format = call.format;
-    if (!ex.headers()[bhttp::field::content_type].starts_with("text/event-stream")) {
+    // SSE, or AWS event-stream framing for Bedrock's ConverseStream.
+    if (!ex.headers()[bhttp::field::content_type].starts_with(
+            upstream::stream_content_type(wire_format))) {
         auto body = co_await ex.async_read_all();
         (void)body;
         co_return attempt{false, true, 502,
@@ -1028,8 +1034,8 @@ net::awaitable<attempt> relay_service::impl::relay_retrieval(request_context& ct
     auto& client = *clients[ctx.worker()];
     watched_exchange watched{ctx};
     std::unique_ptr<http::exchange>& ex = watched.ex;
-    auto opened =
-        co_await client.async_open(upstream_request(channel, std::move(*prepared), false));
+    auto opened = co_await client.async_open(upstream_request(
+        channel, std::move(*prepared), false, upstream::upstream_format::openai_chat));
     if (!opened) co_return open_failed(ctx, channel, client, opened.error(), format);
     ex = std::move(*opened);
     auto whole = co_await ex->async_read_all();

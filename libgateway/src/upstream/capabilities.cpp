@@ -83,6 +83,8 @@ model_capabilities builtin_capabilities(upstream_format format, std::string_view
                 caps.set("reasoning", param_action::drop);
             }
             break;
+        case upstream_format::bedrock_converse:
+            break;
     }
     return caps;
 }

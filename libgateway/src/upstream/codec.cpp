@@ -3,6 +3,7 @@
 #include "gateway/upstream/codec.hpp"
 
 #include "formats/anthropic_messages/codec.hpp"
+#include "formats/bedrock_converse/codec.hpp"
 #include "formats/cohere_chat/codec.hpp"
 #include "formats/gemini/codec.hpp"
 #include "formats/openai_chat/codec.hpp"
@@ -25,6 +26,8 @@ std::string_view to_string(upstream_format format) noexcept {
             return "gemini";
         case upstream_format::cohere_chat:
             return "cohere_chat";
+        case upstream_format::bedrock_converse:
+            return "bedrock_converse";
     }
     return "openai_chat";
 }
@@ -39,6 +42,7 @@ bool same_format(upstream_format upstream, api_format client) noexcept {
             return client == api_format::anthropic_messages;
         case upstream_format::gemini:
         case upstream_format::cohere_chat:
+        case upstream_format::bedrock_converse:
             return false;
     }
     return false;
@@ -60,6 +64,8 @@ std::string request_path(upstream_format format, std::string_view model, bool st
         }
         case upstream_format::cohere_chat:
             return "/chat";
+        case upstream_format::bedrock_converse:
+            return formats::bedrock_converse::request_path(model, stream);
     }
     return "/";
 }
@@ -169,6 +175,8 @@ result<http_request_parts> encode_for(upstream_format format, const request& req
             return formats::gemini::encode_request(req, options, report);
         case upstream_format::cohere_chat:
             return formats::cohere_chat::encode_request(req, options, report);
+        case upstream_format::bedrock_converse:
+            return formats::bedrock_converse::encode_request(req, options, report);
     }
     return errc::unsupported_feature;
 }
@@ -188,6 +196,8 @@ result<response> decode_response(upstream_format format, std::string_view body,
             return formats::gemini::decode_response(body, original, report);
         case upstream_format::cohere_chat:
             return formats::cohere_chat::decode_response(body, original, report);
+        case upstream_format::bedrock_converse:
+            return formats::bedrock_converse::decode_response(body, original, report);
     }
     return errc::bad_upstream_response;
 }
@@ -205,11 +215,14 @@ std::unique_ptr<stream_decoder> make_stream_decoder(upstream_format format,
             return formats::gemini::make_stream_decoder(options);
         case upstream_format::cohere_chat:
             return formats::cohere_chat::make_stream_decoder(options);
+        case upstream_format::bedrock_converse:
+            return formats::bedrock_converse::make_stream_decoder(options);
     }
     return nullptr;
 }
 
-upstream_error decode_error(upstream_format format, unsigned http_status, std::string_view body) {
+upstream_error decode_error(upstream_format format, unsigned http_status, std::string_view body,
+                            std::string_view error_type) {
     switch (format) {
         case upstream_format::openai_chat:
             return formats::openai_chat::decode_error(http_status, body);
@@ -221,8 +234,15 @@ upstream_error decode_error(upstream_format format, unsigned http_status, std::s
             return formats::gemini::decode_error(http_status, body);
         case upstream_format::cohere_chat:
             return formats::cohere_chat::decode_error(http_status, body);
+        case upstream_format::bedrock_converse:
+            return formats::bedrock_converse::decode_error(http_status, body, error_type);
     }
     return {};
+}
+
+std::string_view stream_content_type(upstream_format format) noexcept {
+    return format == upstream_format::bedrock_converse ? "application/vnd.amazon.eventstream"
+                                                       : "text/event-stream";
 }
 
 }  // namespace gateway::upstream

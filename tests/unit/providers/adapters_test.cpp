@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 
 using namespace gateway;
@@ -96,7 +97,7 @@ TEST_CASE("the registry holds every built-in provider once", "[providers]") {
          {"openai",     "azure",     "anthropic",  "gemini",      "vertex",   "deepseek",
           "openrouter", "xai",       "groq",       "mistral",     "moonshot", "zhipu",
           "together",   "fireworks", "perplexity", "siliconflow", "ollama",   "vllm",
-          "lmstudio",   "custom",    "cohere"}) {
+          "lmstudio",   "custom",    "cohere",     "bedrock"}) {
         INFO(id);
         CHECK(builtins().find(id) != nullptr);
     }
@@ -414,4 +415,88 @@ TEST_CASE("vertex: regional and global hosts, Gemini and Claude paths, OAuth bea
     CHECK(!vertex.prepare(channel, {"gemini/../../x", false, {}}, parts, creds, report));
     CHECK(vertex.check({{}, json::parse(R"({"region":"Europe West"})").as_object()})
               .starts_with("settings.region must be"));
+}
+
+TEST_CASE("bedrock: regional URL, SigV4 headers, session token, API keys, cross-region profiles",
+          "[providers][bedrock]") {
+    const adapter& bedrock = get("bedrock");
+    CHECK(bedrock.auth() == auth_kind::aws_sigv4);
+    const json::object settings{{"region", "us-east-1"}};
+    credentials creds = with_key("AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    using namespace std::chrono;
+    creds.now = sys_days{year{2015} / 8 / 30} + hours{12} + minutes{36};
+
+    auto b =
+        build(bedrock, {}, settings, "anthropic.claude-3-5-sonnet-20240620-v1:0", false, creds);
+    CHECK(b.http.url ==
+          "https://bedrock-runtime.us-east-1.amazonaws.com/model/"
+          "anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse");
+    const std::string auth = header(b.http, "Authorization");
+    CHECK(
+        auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/bedrock/"
+                         "aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature="));
+    CHECK(auth.size() == auth.find("Signature=") + 10 + 64);
+    CHECK(header(b.http, "X-Amz-Date") == "20150830T123600Z");
+    CHECK(header(b.http, "X-Amz-Security-Token") == "<absent>");
+    CHECK(auth.find("wJalrXUtnFEMI") == std::string::npos);  // never the secret
+    CHECK(b.body.at("messages").at(0).at("content").at(0).at("text") == "Hi");
+
+    // The same request signed at another time, or another body, gets another signature.
+    credentials later = creds;
+    later.now += seconds{1};
+    auto c =
+        build(bedrock, {}, settings, "anthropic.claude-3-5-sonnet-20240620-v1:0", false, later);
+    CHECK(header(c.http, "Authorization") != auth);
+
+    credentials session =
+        with_key("ASIAEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY:FwoGZXIvYXdzEXAMPLE==");
+    session.now = creds.now;
+    auto s = build(bedrock, {}, settings, "amazon.nova-pro-v1:0", true, session);
+    CHECK(s.http.url.ends_with("/model/amazon.nova-pro-v1%3A0/converse-stream"));
+    CHECK(header(s.http, "X-Amz-Security-Token") == "FwoGZXIvYXdzEXAMPLE==");
+    CHECK(header(s.http, "Authorization")
+              .find("SignedHeaders=accept;content-type;host;x-amz-date;"
+                    "x-amz-security-token") != std::string::npos);
+
+    // Bedrock API keys are bearer tokens.
+    auto k = build(bedrock, {}, settings, "amazon.nova-pro-v1:0", false,
+                   with_key("ABSKQmVkcm9ja0FQSUtleS1example"));
+    CHECK(header(k.http, "Authorization") == "Bearer ABSKQmVkcm9ja0FQSUtleS1example");
+    CHECK(header(k.http, "X-Amz-Date") == "<absent>");
+
+    // Cross-region inference profiles, unless the id already is one; a configured base URL.
+    const json::object eu{{"region", "eu-west-1"}, {"cross_region", "eu"}};
+    auto p = build(bedrock, {}, eu, "anthropic.claude-sonnet-4-20250514-v1:0", false, creds);
+    CHECK(p.http.url ==
+          "https://bedrock-runtime.eu-west-1.amazonaws.com/model/"
+          "eu.anthropic.claude-sonnet-4-20250514-v1%3A0/converse");
+    CHECK(header(p.http, "Authorization").find("/eu-west-1/bedrock/aws4_request") !=
+          std::string::npos);
+    auto q = build(bedrock, "http://127.0.0.1:9/", eu, "global.anthropic.claude-sonnet-4-5-v1:0",
+                   false, creds);
+    CHECK(q.http.url ==
+          "http://127.0.0.1:9/model/global.anthropic.claude-sonnet-4-5-v1%3A0/converse");
+
+    // Configuration checks name the setting.
+    const json::object none;
+    CHECK(bedrock.check({{}, none}).find("settings.region") != std::string::npos);
+    const json::object bad_region{{"region", "US East"}};
+    CHECK(bedrock.check({{}, bad_region}).find("settings.region") != std::string::npos);
+    const json::object bad_prefix{{"region", "us-east-1"}, {"cross_region", "mars"}};
+    CHECK(bedrock.check({{}, bad_prefix}).find("settings.cross_region") != std::string::npos);
+    const json::object gov{{"region", "us-gov-west-1"}, {"cross_region", "us-gov"}};
+    CHECK(bedrock.check({{}, gov}).empty());
+    const json::object unknown{{"region", "us-east-1"}, {"zone", "a"}};
+    CHECK(bedrock.check({{}, unknown}).find("settings.zone") != std::string::npos);
+
+    // A malformed AWS key fails without quoting it.
+    const channel_config channel{{}, settings};
+    upstream::http_request_parts parts;
+    parts.body = "{}";
+    conversion_report report;
+    auto bad = bedrock.prepare(channel, request_target{"amazon.nova-pro-v1:0", false, {}}, parts,
+                               with_key("AKID::secretpart"), report);
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(report.error_message.find("secretpart") == std::string::npos);
+    CHECK(report.error_message.find("ACCESS_KEY_ID:SECRET") != std::string::npos);
 }

@@ -1,7 +1,7 @@
 #pragma once
 /// Upstream-side codecs: the wire formats upstreams speak (OpenAI Chat Completions, OpenAI
-/// Responses, Anthropic Messages, Google Gemini generateContent, Cohere Chat v2), to and from the
-/// canonical form.
+/// Responses, Anthropic Messages, Google Gemini generateContent, Cohere Chat v2, Amazon Bedrock
+/// Converse), to and from the canonical form.
 ///
 /// Sans-I/O like the client codecs. Provider adapters (base URL, authentication, quirks) build on
 /// these; a user can also drive them directly to convert captured traffic.
@@ -29,7 +29,9 @@ enum class upstream_format : std::uint8_t {
     openai_responses,    ///< POST {base}/responses
     anthropic_messages,  ///< POST {base}/messages
     gemini,              ///< POST {base}/models/{model}:generateContent | :streamGenerateContent
-    cohere_chat,  ///< POST {base}/chat (Cohere Chat API v2, base `https://api.cohere.com/v2`)
+    cohere_chat,       ///< POST {base}/chat (Cohere Chat API v2, base `https://api.cohere.com/v2`)
+    bedrock_converse,  ///< POST {base}/model/{modelId}/converse | /converse-stream (the model id
+                       ///< URI-encoded; the stream is `application/vnd.amazon.eventstream`)
 };
 
 std::string_view to_string(upstream_format format) noexcept;
@@ -92,8 +94,9 @@ result<http_request_parts> encode_request(upstream_format format, const request&
 result<response> decode_response(upstream_format format, std::string_view body,
                                  const request* original, conversion_report& report);
 
-/// Consumes a streamed response body (SSE) in chunks of any size and emits canonical events
-/// (see `stream_event.hpp` for the grammar). Output does not depend on how the input is split.
+/// Consumes a streamed response body (SSE; AWS event-stream framing for bedrock_converse) in chunks
+/// of any size and emits canonical events (see `stream_event.hpp` for the grammar). Output does not
+/// depend on how the input is split.
 class stream_decoder {
   public:
     virtual ~stream_decoder() = default;
@@ -119,7 +122,13 @@ std::unique_ptr<stream_decoder> make_stream_decoder(upstream_format format,
 
 /// Interprets an upstream's error answer (HTTP status and body, any shape, also non-JSON) as a
 /// neutral error for the client: provider message kept, type mapped, status kept for 4xx the
-/// client caused, 502 / 503 / 504 / 429 as appropriate otherwise.
-upstream_error decode_error(upstream_format format, unsigned http_status, std::string_view body);
+/// client caused, 502 / 503 / 504 / 429 as appropriate otherwise. `error_type` is the
+/// `x-amzn-ErrorType` response header of AWS APIs (bedrock_converse), ignored by other formats.
+upstream_error decode_error(upstream_format format, unsigned http_status, std::string_view body,
+                            std::string_view error_type = {});
+
+/// The Content-Type a streamed answer of `format` has (`text/event-stream`, or
+/// `application/vnd.amazon.eventstream` for bedrock_converse).
+std::string_view stream_content_type(upstream_format format) noexcept;
 
 }  // namespace gateway::upstream

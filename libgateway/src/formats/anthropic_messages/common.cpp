@@ -13,6 +13,18 @@ bool structured_output_emulated(const request* original) noexcept {
     return original != nullptr && original->format.type != response_format::kind::text;
 }
 
+std::string_view json_tool_description(const request& req) noexcept {
+    if (!req.format.description.empty()) return req.format.description;
+    return "Respond with a JSON document by calling this tool.";
+}
+
+json::value json_tool_schema(const request& req) {
+    if (req.format.type == response_format::kind::json_schema && req.format.schema.is_object()) {
+        return req.format.schema;
+    }
+    return json::object{{"type", "object"}};
+}
+
 finish_reason finish_from_wire(std::string_view stop_reason, bool* unknown) noexcept {
     if (unknown != nullptr) *unknown = false;
     if (stop_reason == "end_turn") return finish_reason::stop;

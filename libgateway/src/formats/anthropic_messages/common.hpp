@@ -10,6 +10,7 @@
 #include "gateway/core/usage.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include <cstdint>
 #include <string>
@@ -33,6 +34,11 @@ inline constexpr std::string_view json_tool_name = "__json_response";
 /// True when `original` asked for structured output that the upstream encoder emulates with the
 /// forced tool `json_tool_name` (so decoders turn that tool call back into text).
 bool structured_output_emulated(const request* original) noexcept;
+
+/// The forced tool's description and input schema for the structured output `req` asks for
+/// (also used by the Bedrock Converse encoder, which emulates it the same way).
+std::string_view json_tool_description(const request& req) noexcept;
+boost::json::value json_tool_schema(const request& req);
 
 // ---- stop reasons (normative table in gateway/core/usage.hpp) -----------------------------
 

@@ -513,13 +513,8 @@ result<upstream::http_request_parts> encode_request(const request& req,
         // Structured output through a forced tool whose input schema is the requested one.
         json::object t;
         t["name"] = json_tool_name;
-        t["description"] = req.format.description.empty()
-                               ? "Respond with a JSON document by calling this tool."
-                               : req.format.description;
-        t["input_schema"] =
-            req.format.type == response_format::kind::json_schema && req.format.schema.is_object()
-                ? req.format.schema
-                : json::value(json::object{{"type", "object"}});
+        t["description"] = json_tool_description(req);
+        t["input_schema"] = json_tool_schema(req);
         json::value& tools = body["tools"];  // the client's tools stay callable
         if (!tools.is_array()) tools = json::array();
         tools.get_array().push_back(std::move(t));
@@ -776,19 +771,8 @@ upstream_error decode_error(unsigned http_status, std::string_view body) {
             message = get_string(v.get_object(), "message");
         }
     }
-    if (message.empty()) {
-        // Not Anthropic's envelope (a proxy's HTML page, an empty body): a short excerpt.
-        std::string_view excerpt = body.substr(0, std::min<std::size_t>(body.size(), 200));
-        while (!excerpt.empty() && (excerpt.back() == '\n' || excerpt.back() == ' ')) {
-            excerpt.remove_suffix(1);
-        }
-        message = "upstream answered HTTP " + std::to_string(http_status);
-        if (!excerpt.empty()) {
-            message += ": ";
-            // Printable ASCII only: the excerpt ends up in the client's JSON error message.
-            for (const char c : excerpt) message += (c >= 0x20 && c < 0x7f) ? c : '?';
-        }
-    }
+    // Not Anthropic's envelope (a proxy's HTML page, an empty body): a short excerpt.
+    if (message.empty()) message = status_message(http_status, body);
     return error_from_wire(http_status, type, message);
 }
 
