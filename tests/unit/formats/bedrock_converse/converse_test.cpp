@@ -9,6 +9,7 @@
 #include "formats/bedrock_converse/codec.hpp"
 
 #include "gateway/core/canonical_json.hpp"
+#include "gateway/ingress/codec.hpp"
 #include "gateway/stream/aws_event_stream.hpp"
 #include "gateway/upstream/codec.hpp"
 
@@ -272,6 +273,83 @@ TEST_CASE("bedrock_converse request: structured output through a forced tool, re
     CHECK(res->content[0].kind == block_kind::text);
     CHECK(res->content[0].text == R"({"name":"Paris"})");
     CHECK(res->finish == finish_reason::stop);
+}
+
+TEST_CASE("bedrock_converse request: cache_control marks become cachePoint blocks",
+          "[bedrock][golden][cache]") {
+    // An Anthropic Messages client marks the system prompt, a tool, a user block and a block
+    // inside a tool result; the canonical request carries the marks in `extra`.
+    conversion_report decode_report;
+    auto req = ingress::decode_request(api_format::anthropic_messages, R"({
+      "model": "claude-sonnet", "max_tokens": 512,
+      "system": [{"type": "text", "text": "You review contracts."},
+                 {"type": "text", "text": "<contract>1. Parties ... 2. Payment ...</contract>",
+                  "cache_control": {"type": "ephemeral"}}],
+      "tools": [{"name": "get_clause", "description": "One clause by number",
+                 "input_schema": {"type": "object", "properties": {"n": {"type": "integer"}}},
+                 "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+                {"name": "flag_risk", "input_schema": {"type": "object"}}],
+      "messages": [
+        {"role": "user", "content": [
+          {"type": "text", "text": "Summarise the payment terms.",
+           "cache_control": {"type": "ephemeral", "ttl": "5m"}},
+          {"type": "text", "text": "Be brief."}]},
+        {"role": "assistant", "content": [
+          {"type": "tool_use", "id": "toolu_1", "name": "get_clause", "input": {"n": 2}}]},
+        {"role": "user", "content": [
+          {"type": "tool_result", "tool_use_id": "toolu_1",
+           "content": [{"type": "text", "text": "2. Payment within 30 days.",
+                        "cache_control": {"type": "ephemeral"}}]},
+          {"type": "text", "text": "Any risk?"}]}]})",
+                                       decode_report);
+    REQUIRE(req.has_value());
+    const encoded e = encode(*req);
+    REQUIRE(e.parts.has_value());
+    test::check_golden_json("bedrock_converse/request-prompt-caching/upstream_request.json",
+                            e.body);
+    const json::object& body = e.body.as_object();
+    CHECK(body.at("system") == json::parse(R"([
+      {"text": "You review contracts."},
+      {"text": "<contract>1. Parties ... 2. Payment ...</contract>"},
+      {"cachePoint": {"type": "default"}}])"));
+    const json::array& tools = body.at("toolConfig").at("tools").as_array();
+    REQUIRE(tools.size() == 3);
+    CHECK(tools.at(0).at("toolSpec").at("name") == "get_clause");
+    CHECK(tools.at(1) == json::parse(R"({"cachePoint": {"type": "default", "ttl": "1h"}})"));
+    CHECK(tools.at(2).at("toolSpec").at("name") == "flag_risk");
+    const json::array& messages = body.at("messages").as_array();
+    CHECK(messages.at(0).at("content") == json::parse(R"([
+      {"text": "Summarise the payment terms."},
+      {"cachePoint": {"type": "default", "ttl": "5m"}},
+      {"text": "Be brief."}])"));
+    CHECK(messages.at(1).at("content").as_array().size() == 1);  // no mark, no cachePoint
+    // The mark inside the tool result goes after the toolResult block: its content cannot
+    // hold a cachePoint.
+    const json::array& last = messages.at(2).at("content").as_array();
+    REQUIRE(last.size() == 3);
+    CHECK(last.at(0).at("toolResult").at("content") ==
+          json::parse(R"([{"text": "2. Payment within 30 days."}])"));
+    CHECK(last.at(1) == json::parse(R"({"cachePoint": {"type": "default"}})"));
+    CHECK(last.at(2) == json::parse(R"({"text": "Any risk?"})"));
+    for (const auto& a : e.report.adjustments) CHECK(a.param.find("cache") == std::string::npos);
+
+    // Marks of other formats mean nothing here; a mark on a block left out has nothing to
+    // follow; a ttl Bedrock does not take is left out.
+    request other = user_text("Hi");
+    other.messages[0].content[0].extra["cache_control"] = json::object{{"type", "ephemeral"}};
+    other.messages[0].content[0].extra_format = "openai_chat";
+    content_block blank = content_block::make_text("");
+    blank.extra["cache_control"] = json::object{{"type", "ephemeral"}};
+    blank.extra_format = "anthropic_messages";
+    other.messages[0].content.push_back(blank);
+    content_block odd = content_block::make_text("Long document");
+    odd.extra["cache_control"] = json::object{{"type", "ephemeral"}, {"ttl", "10m"}};
+    odd.extra_format = "anthropic_messages";
+    other.messages[0].content.push_back(odd);
+    const encoded o = encode(other);
+    REQUIRE(o.parts.has_value());
+    CHECK(o.body.at("messages").at(0).at("content") == json::parse(R"([
+      {"text": "Hi"}, {"text": "Long document"}, {"cachePoint": {"type": "default"}}])"));
 }
 
 // ---- response decoding -----------------------------------------------------------------------
