@@ -15,8 +15,6 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include <gateway/stream/aws_event_stream.hpp>
-
 #include <atomic>
 #include <mutex>
 
@@ -401,22 +399,6 @@ bool well_formed_sigv4(const recorded_request& r) {
            auth.find("secret") == std::string::npos;
 }
 
-std::string converse_stream_bytes() {
-    using gateway::stream::encode_aws_event_stream_event;
-    std::string s;
-    s += encode_aws_event_stream_event("messageStart", R"({"p":"abcd","role":"assistant"})");
-    s += encode_aws_event_stream_event(
-        "contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Paris"},"p":"ab"})");
-    s += encode_aws_event_stream_event(
-        "contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":" it is."},"p":"a"})");
-    s += encode_aws_event_stream_event("contentBlockStop", R"({"contentBlockIndex":0,"p":"abc"})");
-    s += encode_aws_event_stream_event("messageStop", R"({"p":"abcdef","stopReason":"end_turn"})");
-    s += encode_aws_event_stream_event(
-        "metadata",
-        R"({"metrics":{"latencyMs":320},"p":"a","usage":{"inputTokens":14,"outputTokens":4,"totalTokens":18}})");
-    return s;
-}
-
 }  // namespace
 
 TEST_CASE("cohere: an OpenAI Chat client, answered and streamed by Cohere v2",
@@ -775,7 +757,10 @@ TEST_CASE("bedrock: Chat and Messages clients relayed to a SigV4-checking Conver
         if (r.target.ends_with("/converse-stream")) {
             scripted_response s;
             s.headers = {{"content-type", "application/vnd.amazon.eventstream"}};
-            const std::string bytes = converse_stream_bytes();
+            // The recorded streams of tests/fixtures/bedrock/: a tool call when tools were sent.
+            const std::string bytes = read_fixture(r.body.find("get_weather") != std::string::npos
+                                                       ? "bedrock/converse-stream-tool-use.bin"
+                                                       : "bedrock/converse-stream-text.bin");
             // Frames cut across chunk boundaries, as TCP delivers them.
             for (std::size_t at = 0; at < bytes.size(); at += 37)
                 s.chunks.push_back(bytes.substr(at, 37));
@@ -806,10 +791,12 @@ TEST_CASE("bedrock: Chat and Messages clients relayed to a SigV4-checking Conver
                               R"("messages":[{"role":"user","content":"Capital of France?"}]})",
                               bearer());
     REQUIRE(streamed.status == 200);
-    CHECK(streamed.body.find(R"("content":"Paris")") != std::string::npos);
-    CHECK(streamed.body.find(R"("content":" it is.")") != std::string::npos);
+    CHECK(streamed.body.find(R"("content":"The capital")") != std::string::npos);
+    CHECK(streamed.body.find(R"("content":" of France is Paris.")") != std::string::npos);
     CHECK(streamed.body.find(R"("finish_reason":"stop")") != std::string::npos);
-    CHECK(streamed.body.find(R"("completion_tokens":4)") != std::string::npos);
+    CHECK(streamed.body.find(R"("completion_tokens":10)") != std::string::npos);
+    // inputTokens 14 plus the 1843 tokens written to the cache.
+    CHECK(streamed.body.find(R"("prompt_tokens":1857)") != std::string::npos);
     CHECK(streamed.body.find("data: [DONE]") != std::string::npos);
 
     auto messages = http_call(gw.port(), http::verb::post, "/v1/messages",
@@ -821,9 +808,45 @@ TEST_CASE("bedrock: Chat and Messages clients relayed to a SigV4-checking Conver
     CHECK(message.at("content").at(0).at("text") == "Paris.");
     CHECK(message.at("stop_reason") == "end_turn");
 
+    // A Messages client streaming a tool call, its tool and system prompt marked for caching.
+    auto tool_stream = http_call(
+        gw.port(), http::verb::post, "/v1/messages",
+        R"({"model":"claude-sonnet","max_tokens":100,"stream":true,)"
+        R"("system":[{"type":"text","text":"Be brief.","cache_control":{"type":"ephemeral"}}],)"
+        R"("tools":[{"name":"get_weather","input_schema":{"type":"object"},)"
+        R"("cache_control":{"type":"ephemeral"}}],)"
+        R"("messages":[{"role":"user","content":"Weather in Paris?"}]})",
+        {{"x-api-key", relay_key}, {"anthropic-version", "2023-06-01"}});
+    REQUIRE(tool_stream.status == 200);
+    std::string arguments;
+    bool tool_block = false;
+    std::string stop_reason;
+    std::int64_t cache_read = -1;
+    std::int64_t uncached = -1;
+    for (const auto& [name, data] : sse_events(tool_stream.body)) {
+        const auto ev = json::parse(data).as_object();
+        if (name == "content_block_start" && ev.at("content_block").at("type") == "tool_use") {
+            tool_block = ev.at("content_block").at("id") == "tooluse_Xq7hS2aNQxGk3Y0mB1cZ9w" &&
+                         ev.at("content_block").at("name") == "get_weather";
+        }
+        if (name == "content_block_delta" && ev.at("delta").at("type") == "input_json_delta") {
+            arguments += ev.at("delta").at("partial_json").as_string();
+        }
+        if (name == "message_delta") {
+            stop_reason = ev.at("delta").at("stop_reason").as_string();
+            cache_read = ev.at("usage").at("cache_read_input_tokens").as_int64();
+            uncached = ev.at("usage").at("input_tokens").as_int64();
+        }
+    }
+    CHECK(tool_block);
+    CHECK(arguments == R"({"city": "Paris", "unit": "celsius"})");
+    CHECK(stop_reason == "tool_use");
+    CHECK(cache_read == 1843);
+    CHECK(uncached == 402);  // Converse's inputTokens, as Anthropic counts input_tokens
+
     CHECK(unsigned_requests == 0);
     auto seen = upstream.requests();
-    REQUIRE(seen.size() == 3);
+    REQUIRE(seen.size() == 4);
     CHECK(seen[0].target == "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse");
     CHECK(seen[1].target == "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream");
     CHECK(seen[1].headers[http::field::accept] == "application/vnd.amazon.eventstream");
@@ -831,6 +854,12 @@ TEST_CASE("bedrock: Chat and Messages clients relayed to a SigV4-checking Conver
     CHECK(sent.at("system").at(0).at("text") == "Be brief.");
     CHECK(sent.at("inferenceConfig").at("maxTokens") == 100);
     CHECK_FALSE(sent.contains("model"));
+    // The cache_control marks arrived as Converse cache points.
+    const auto cached = json::parse(seen[3].body).as_object();
+    CHECK(cached.at("system") ==
+          json::parse(R"([{"text":"Be brief."},{"cachePoint":{"type":"default"}}])"));
+    CHECK(cached.at("toolConfig").at("tools").at(1) ==
+          json::parse(R"({"cachePoint":{"type":"default"}})"));
 }
 
 TEST_CASE("bedrock: an upstream exception answer becomes the client's error, key unquoted",

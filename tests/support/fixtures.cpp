@@ -40,6 +40,21 @@ std::vector<std::string> split_sse_events(std::string_view body) {
     return events;
 }
 
+std::vector<std::string_view> split_aws_event_stream(std::string_view body) {
+    std::vector<std::string_view> messages;
+    while (!body.empty()) {
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < 4 && i < body.size(); ++i) {
+            total = (total << 8U) | static_cast<unsigned char>(body[i]);
+        }
+        // A length below the 16 bytes of framing cannot be a message: the rest is one piece.
+        const std::size_t n = total < 16 || total > body.size() ? body.size() : total;
+        messages.push_back(body.substr(0, n));
+        body.remove_prefix(n);
+    }
+    return messages;
+}
+
 std::vector<std::pair<std::string, std::string>> sse_events(const std::string& body) {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& raw : split_sse_events(body)) {

@@ -1,6 +1,10 @@
 #include <gateway/stream/aws_event_stream.hpp>
 
+#include "support/fixtures.hpp"
+#include "support/golden.hpp"
+
 #include <boost/crc.hpp>
+#include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -358,5 +362,160 @@ TEST_CASE("aws event stream: bounded fuzz never crashes or over-buffers", "[aws_
             pos += len;
         }
         (void)decoder.finish();
+    }
+}
+
+// ---- recorded streams (tests/fixtures/bedrock/, see its README.md) ---------------------------
+
+namespace {
+
+struct fixture_case {
+    const char* file;
+    std::size_t bytes;
+    // `:event-type` of each message, or the `:exception-type` of an exception message.
+    std::vector<std::string> types;
+};
+
+const std::vector<fixture_case>& fixture_cases() {
+    static const std::vector<fixture_case> cases = {
+        {"bedrock/converse-stream-text.bin",
+         1172,
+         {"messageStart", "contentBlockDelta", "contentBlockDelta", "contentBlockStop",
+          "messageStop", "metadata"}},
+        {"bedrock/converse-stream-tool-use.bin",
+         2382,
+         {"messageStart", "contentBlockDelta", "contentBlockDelta", "contentBlockStop",
+          "contentBlockStart", "contentBlockDelta", "contentBlockDelta", "contentBlockDelta",
+          "contentBlockDelta", "contentBlockStop", "messageStop", "metadata"}},
+        {"bedrock/converse-stream-reasoning.bin",
+         2554,
+         {"messageStart", "contentBlockDelta", "contentBlockDelta", "contentBlockDelta",
+          "contentBlockDelta", "contentBlockStop", "contentBlockDelta", "contentBlockStop",
+          "contentBlockDelta", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata"}},
+        {"bedrock/converse-stream-exception.bin",
+         598,
+         {"messageStart", "contentBlockDelta", "modelStreamErrorException"}},
+    };
+    return cases;
+}
+
+using string_pair = std::pair<std::string, std::string>;
+
+// Decodes `chunks` in order; `error` gets the first error (the decoder then stops).
+std::vector<recorded> decode_until_error(std::span<const std::string_view> chunks,
+                                         gateway::error_code& error) {
+    std::vector<recorded> out;
+    gs::aws_event_stream_decoder decoder;
+    for (const std::string_view chunk : chunks) {
+        auto fed = decoder.feed(
+            chunk, [&](const gs::aws_event_stream_message& m) { out.push_back(record(m)); });
+        if (!fed) {
+            error = fed.error();
+            return out;
+        }
+    }
+    if (auto finished = decoder.finish(); !finished) error = finished.error();
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("aws event stream: recorded ConverseStream fixtures, in every chunking",
+          "[aws_event_stream][fixtures]") {
+    const std::string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (const fixture_case& c : fixture_cases()) {
+        INFO(c.file);
+        const std::string bytes = gateway::test::read_fixture(c.file);
+        CHECK(bytes.size() == c.bytes);
+        const std::string_view whole[] = {bytes};
+        gateway::error_code error;
+        const auto expected = decode_until_error(whole, error);
+        CHECK_FALSE(error);
+        REQUIRE(expected.size() == c.types.size());
+        for (std::size_t i = 0; i < expected.size(); ++i) {
+            INFO("message " << i);
+            const recorded& m = expected[i];
+            const bool exception = c.types[i].ends_with("Exception");
+            REQUIRE(m.strings.size() == 3);
+            CHECK(m.strings[0] ==
+                  string_pair(exception ? ":exception-type" : ":event-type", c.types[i]));
+            CHECK(m.strings[1] == string_pair(":content-type", "application/json"));
+            CHECK(m.strings[2] == string_pair(":message-type", exception ? "exception" : "event"));
+            const auto payload = boost::json::parse(m.payload).as_object();
+            // Every event is padded with a prefix of the alphabet; exceptions are not.
+            if (exception) {
+                CHECK_FALSE(payload.contains("p"));
+            } else {
+                const std::string_view p = payload.at("p").as_string();
+                CHECK(alphabet.starts_with(p));
+            }
+        }
+
+        std::size_t runs = 0;
+        std::size_t mismatches = 0;
+        gateway::test::for_each_chunking(bytes, [&](std::span<const std::string_view> chunks) {
+            gateway::error_code e;
+            ++runs;
+            if (decode_until_error(chunks, e) != expected || e) ++mismatches;
+        });
+        CHECK(runs > bytes.size());  // every split, 1-byte chunks and random chunkings
+        CHECK(mismatches == 0);
+    }
+
+    // Exact payloads of the text stream, the ends of a recording.
+    const std::string text = gateway::test::read_fixture("bedrock/converse-stream-text.bin");
+    const std::string_view one[] = {text};
+    gateway::error_code error;
+    const auto messages = decode_until_error(one, error);
+    REQUIRE(messages.size() == 6);
+    CHECK(messages[0].payload ==
+          R"({"p":"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0","role":"assistant"})");
+    CHECK(
+        messages[2].payload ==
+        R"({"contentBlockIndex":0,"delta":{"text":" of France is Paris."},"p":"abcdefghijklmnopqrs"})");
+    CHECK(
+        messages[5].payload ==
+        R"({"metrics":{"latencyMs":583},"p":"abcdefghij","usage":{"cacheReadInputTokens":0,"cacheWriteInputTokens":1843,"inputTokens":14,"outputTokens":10,"totalTokens":1867}})");
+}
+
+TEST_CASE("aws event stream: a flipped prelude or message CRC in a fixture stops the stream",
+          "[aws_event_stream][fixtures]") {
+    for (const fixture_case& c : fixture_cases()) {
+        const std::string bytes = gateway::test::read_fixture(c.file);
+        const auto frames = gateway::test::split_aws_event_stream(bytes);
+        REQUIRE(frames.size() == c.types.size());
+        // The second message and the last one; 8 is the prelude CRC's first byte, size-1 the
+        // message CRC's last.
+        for (const std::size_t k : {std::size_t{1}, frames.size() - 1}) {
+            const auto offset = static_cast<std::size_t>(frames[k].data() - bytes.data());
+            for (const std::size_t at : {offset + 8, offset + frames[k].size() - 1}) {
+                INFO(c.file << ": message " << k << ", byte " << at);
+                std::string bad = bytes;
+                bad[at] = static_cast<char>(bad[at] ^ 0x10);
+
+                gs::aws_event_stream_decoder decoder;
+                std::size_t delivered = 0;
+                auto count = [&](const gs::aws_event_stream_message&) { ++delivered; };
+                auto fed = decoder.feed(bad, count);
+                REQUIRE_FALSE(fed);
+                CHECK(fed.error() == errc::bad_upstream_response);
+                CHECK(delivered == k);  // the intact messages before it, nothing after
+                CHECK(decoder.buffered_bytes() == 0);
+                auto again = decoder.feed(bytes, count);
+                REQUIRE_FALSE(again);
+                CHECK(again.error() == errc::bad_upstream_response);
+                CHECK(delivered == k);
+                CHECK(decoder.finish().error() == errc::bad_upstream_response);
+
+                // Byte by byte, the same: the prelude CRC is checked before the rest arrives.
+                std::vector<std::string_view> bytewise;
+                for (std::size_t i = 0; i < bad.size(); ++i) {
+                    bytewise.push_back(std::string_view(bad).substr(i, 1));
+                }
+                gateway::error_code e;
+                CHECK(decode_until_error(bytewise, e).size() == k);
+                CHECK(e == errc::bad_upstream_response);
+            }
+        }
     }
 }

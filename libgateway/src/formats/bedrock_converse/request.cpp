@@ -13,6 +13,12 @@
 //   the shape Claude on Bedrock documents (`thinking{type,budget_tokens}`, `top_k`).
 // - Reasoning blocks go back only with an Anthropic signature (Claude on Bedrock verifies it);
 //   others are stripped and reported.
+// - Prompt caching: an Anthropic `cache_control` mark on a system block, a message content block
+//   or a tool becomes a `cachePoint` block right after it, in `system`, in the message's
+//   `content` or in `toolConfig.tools` (CachePointBlock, API_runtime_CachePointBlock.html:
+//   `type` "default", optional `ttl` "5m" | "1h", the values Anthropic's `ttl` takes). A mark
+//   inside a tool result goes after the toolResult block (ToolResultContentBlock has no
+//   cachePoint).
 
 #include "formats/anthropic_messages/common.hpp"
 #include "formats/bedrock_converse/codec.hpp"
@@ -37,6 +43,31 @@ std::string indexed(std::string_view base, std::size_t i) {
     p += std::to_string(i);
     p += ']';
     return p;
+}
+
+/// The Converse `cachePoint` block standing for an Anthropic `cache_control` mark kept on a
+/// block or tool (`extra` of the anthropic_messages format), or null when there is none.
+json::value cache_point(const json::object& extra, std::string_view extra_format) {
+    if (extra_format != anthropic_messages::format_name) return nullptr;
+    const json::value* mark = extra.if_contains("cache_control");
+    if (mark == nullptr || !mark->is_object()) return nullptr;
+    json::object point{{"type", "default"}};
+    if (const std::string_view ttl = get_string(mark->get_object(), "ttl");
+        ttl == "5m" || ttl == "1h") {
+        point["ttl"] = ttl;
+    }
+    return json::object{{"cachePoint", std::move(point)}};
+}
+
+json::value cache_point(const content_block& b) {
+    json::value point = cache_point(b.extra, b.extra_format);
+    if (point.is_null() && b.kind == block_kind::tool_result) {
+        for (const content_block& inner : b.content) {
+            point = cache_point(inner.extra, inner.extra_format);
+            if (!point.is_null()) break;
+        }
+    }
+    return point;
 }
 
 result<void> unsupported(conversion_report& report, std::string_view param,
@@ -257,6 +288,9 @@ json::array encode_system(encoder_state& st) {
     auto add = [&](const content_block& b) {
         if (b.kind == block_kind::text && !b.text.empty()) {
             blocks.push_back(json::object{{"text", b.text}});
+            if (json::value point = cache_point(b); !point.is_null()) {
+                blocks.push_back(std::move(point));
+            }
         }
     };
     for (const content_block& b : st.req.system) add(b);
@@ -288,7 +322,14 @@ result<json::array> encode_messages(encoder_state& st) {
         json::array content;
         for (std::size_t j = 0; j < m.content.size(); ++j) {
             const std::string bpath = indexed(path + ".content", j);
+            const std::size_t before = content.size();
             if (auto r = encode_block(st, m.content[j], bpath, content); !r) return r.error();
+            // A mark on a block that was left out (blank text, foreign reasoning) has nothing
+            // to follow.
+            if (content.size() == before) continue;
+            if (json::value point = cache_point(m.content[j]); !point.is_null()) {
+                content.push_back(std::move(point));
+            }
         }
         if (content.empty()) continue;
         const std::string_view role_name = m.role == role::assistant ? "assistant" : "user";
@@ -481,6 +522,9 @@ result<upstream::http_request_parts> encode_request(const request& req,
             return unsupported(report, indexed("tools", i), what).error();
         }
         tools.push_back(tool_spec(t.name, t.description, t.parameters));
+        if (json::value point = cache_point(t.extra, t.extra_format); !point.is_null()) {
+            tools.push_back(std::move(point));
+        }
         if (t.strict) report.dropped(indexed("tools", i) + ".strict");
     }
     json::object choice;

@@ -4,11 +4,13 @@
 // Wire shapes follow the API reference (API_runtime_Converse, API_runtime_ConverseStream,
 // API_runtime_ConverseStreamOutput); see tests/golden/bedrock_converse/PROVENANCE.md.
 
+#include "support/fixtures.hpp"
 #include "support/golden.hpp"
 
 #include "formats/bedrock_converse/codec.hpp"
 
 #include "gateway/core/canonical_json.hpp"
+#include "gateway/ingress/codec.hpp"
 #include "gateway/stream/aws_event_stream.hpp"
 #include "gateway/upstream/codec.hpp"
 
@@ -272,6 +274,83 @@ TEST_CASE("bedrock_converse request: structured output through a forced tool, re
     CHECK(res->content[0].kind == block_kind::text);
     CHECK(res->content[0].text == R"({"name":"Paris"})");
     CHECK(res->finish == finish_reason::stop);
+}
+
+TEST_CASE("bedrock_converse request: cache_control marks become cachePoint blocks",
+          "[bedrock][golden][cache]") {
+    // An Anthropic Messages client marks the system prompt, a tool, a user block and a block
+    // inside a tool result; the canonical request carries the marks in `extra`.
+    conversion_report decode_report;
+    auto req = ingress::decode_request(api_format::anthropic_messages, R"({
+      "model": "claude-sonnet", "max_tokens": 512,
+      "system": [{"type": "text", "text": "You review contracts."},
+                 {"type": "text", "text": "<contract>1. Parties ... 2. Payment ...</contract>",
+                  "cache_control": {"type": "ephemeral"}}],
+      "tools": [{"name": "get_clause", "description": "One clause by number",
+                 "input_schema": {"type": "object", "properties": {"n": {"type": "integer"}}},
+                 "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+                {"name": "flag_risk", "input_schema": {"type": "object"}}],
+      "messages": [
+        {"role": "user", "content": [
+          {"type": "text", "text": "Summarise the payment terms.",
+           "cache_control": {"type": "ephemeral", "ttl": "5m"}},
+          {"type": "text", "text": "Be brief."}]},
+        {"role": "assistant", "content": [
+          {"type": "tool_use", "id": "toolu_1", "name": "get_clause", "input": {"n": 2}}]},
+        {"role": "user", "content": [
+          {"type": "tool_result", "tool_use_id": "toolu_1",
+           "content": [{"type": "text", "text": "2. Payment within 30 days.",
+                        "cache_control": {"type": "ephemeral"}}]},
+          {"type": "text", "text": "Any risk?"}]}]})",
+                                       decode_report);
+    REQUIRE(req.has_value());
+    const encoded e = encode(*req);
+    REQUIRE(e.parts.has_value());
+    test::check_golden_json("bedrock_converse/request-prompt-caching/upstream_request.json",
+                            e.body);
+    const json::object& body = e.body.as_object();
+    CHECK(body.at("system") == json::parse(R"([
+      {"text": "You review contracts."},
+      {"text": "<contract>1. Parties ... 2. Payment ...</contract>"},
+      {"cachePoint": {"type": "default"}}])"));
+    const json::array& tools = body.at("toolConfig").at("tools").as_array();
+    REQUIRE(tools.size() == 3);
+    CHECK(tools.at(0).at("toolSpec").at("name") == "get_clause");
+    CHECK(tools.at(1) == json::parse(R"({"cachePoint": {"type": "default", "ttl": "1h"}})"));
+    CHECK(tools.at(2).at("toolSpec").at("name") == "flag_risk");
+    const json::array& messages = body.at("messages").as_array();
+    CHECK(messages.at(0).at("content") == json::parse(R"([
+      {"text": "Summarise the payment terms."},
+      {"cachePoint": {"type": "default", "ttl": "5m"}},
+      {"text": "Be brief."}])"));
+    CHECK(messages.at(1).at("content").as_array().size() == 1);  // no mark, no cachePoint
+    // The mark inside the tool result goes after the toolResult block: its content cannot
+    // hold a cachePoint.
+    const json::array& last = messages.at(2).at("content").as_array();
+    REQUIRE(last.size() == 3);
+    CHECK(last.at(0).at("toolResult").at("content") ==
+          json::parse(R"([{"text": "2. Payment within 30 days."}])"));
+    CHECK(last.at(1) == json::parse(R"({"cachePoint": {"type": "default"}})"));
+    CHECK(last.at(2) == json::parse(R"({"text": "Any risk?"})"));
+    for (const auto& a : e.report.adjustments) CHECK(a.param.find("cache") == std::string::npos);
+
+    // Marks of other formats mean nothing here; a mark on a block left out has nothing to
+    // follow; a ttl Bedrock does not take is left out.
+    request other = user_text("Hi");
+    other.messages[0].content[0].extra["cache_control"] = json::object{{"type", "ephemeral"}};
+    other.messages[0].content[0].extra_format = "openai_chat";
+    content_block blank = content_block::make_text("");
+    blank.extra["cache_control"] = json::object{{"type", "ephemeral"}};
+    blank.extra_format = "anthropic_messages";
+    other.messages[0].content.push_back(blank);
+    content_block odd = content_block::make_text("Long document");
+    odd.extra["cache_control"] = json::object{{"type", "ephemeral"}, {"ttl", "10m"}};
+    odd.extra_format = "anthropic_messages";
+    other.messages[0].content.push_back(odd);
+    const encoded o = encode(other);
+    REQUIRE(o.parts.has_value());
+    CHECK(o.body.at("messages").at(0).at("content") == json::parse(R"([
+      {"text": "Hi"}, {"text": "Long document"}, {"cachePoint": {"type": "default"}}])"));
 }
 
 // ---- response decoding -----------------------------------------------------------------------
@@ -589,4 +668,138 @@ TEST_CASE("bedrock_converse stream: structured output tool streamed as text", "[
     stream_run early;
     run(event("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"x"}})"), early);
     CHECK(early.error == errc::bad_upstream_response);
+}
+
+// ---- recorded streams (tests/fixtures/bedrock/) -----------------------------------------------
+
+namespace {
+
+/// Decodes `bytes` whole and checks that every chunking gives the same events and error.
+stream_run run_fixture(std::string_view file) {
+    const std::string bytes = test::read_fixture(file);
+    stream_run whole;
+    run(bytes, whole);
+    std::size_t mismatches = 0;
+    test::for_each_chunking(bytes, [&](std::span<const std::string_view> chunks) {
+        stream_run r;
+        run(chunks, r);
+        if (r.jsonl != whole.jsonl || r.error != whole.error) ++mismatches;
+    });
+    CHECK(mismatches == 0);
+    return whole;
+}
+
+}  // namespace
+
+TEST_CASE("bedrock_converse stream: the recorded text stream", "[bedrock][stream][fixtures]") {
+    const stream_run r = run_fixture("bedrock/converse-stream-text.bin");
+    CHECK_FALSE(r.error);
+    test::check_golden_jsonl("bedrock_converse/stream-fixture-text/canonical.jsonl", r.jsonl);
+    REQUIRE(r.builder.done());
+    const response& res = r.builder.response();
+    REQUIRE(res.content.size() == 1);
+    CHECK(res.content[0].kind == block_kind::text);
+    CHECK(res.content[0].text == "The capital of France is Paris.");
+    CHECK(res.finish == finish_reason::stop);
+    // inputTokens 14 excludes the 1843 written to the cache; the canonical input includes them.
+    CHECK(res.usage.input_tokens == 1857);
+    CHECK(res.usage.cache_creation_tokens == 1843);
+    CHECK(res.usage.cache_read_tokens == 0);
+    CHECK(res.usage.uncached_input_tokens() == 14);
+    CHECK(res.usage.output_tokens == 10);
+    CHECK(res.usage.total_tokens() == 1867);  // the wire's totalTokens
+}
+
+TEST_CASE("bedrock_converse stream: the recorded tool use stream", "[bedrock][stream][fixtures]") {
+    const stream_run r = run_fixture("bedrock/converse-stream-tool-use.bin");
+    CHECK_FALSE(r.error);
+    test::check_golden_jsonl("bedrock_converse/stream-fixture-tool-use/canonical.jsonl", r.jsonl);
+    REQUIRE(r.builder.done());
+    const response& res = r.builder.response();
+    REQUIRE(res.content.size() == 2);
+    CHECK(res.content[0].text == "I'll check the weather in Paris.");
+    CHECK(res.content[1].kind == block_kind::tool_use);
+    CHECK(res.content[1].id == "tooluse_Xq7hS2aNQxGk3Y0mB1cZ9w");
+    CHECK(res.content[1].name == "get_weather");
+    // The fragments reassembled byte for byte (the empty first fragment sends nothing).
+    CHECK(res.content[1].arguments == R"({"city": "Paris", "unit": "celsius"})");
+    CHECK(res.finish == finish_reason::tool_use);
+    CHECK(res.usage.input_tokens == 402 + 1843);
+    CHECK(res.usage.cache_read_tokens == 1843);
+    CHECK(res.usage.cache_creation_tokens == 0);
+    CHECK(res.usage.output_tokens == 74);
+    CHECK(res.usage.total_tokens() == 2319);
+}
+
+TEST_CASE("bedrock_converse stream: the recorded reasoning stream", "[bedrock][stream][fixtures]") {
+    const stream_run r = run_fixture("bedrock/converse-stream-reasoning.bin");
+    CHECK_FALSE(r.error);
+    test::check_golden_jsonl("bedrock_converse/stream-fixture-reasoning/canonical.jsonl", r.jsonl);
+    REQUIRE(r.builder.done());
+    const response& res = r.builder.response();
+    REQUIRE(res.content.size() == 3);
+    CHECK(res.content[0].kind == block_kind::thinking);
+    CHECK(res.content[0].text == "The user asks for 17 * 23. 17 * 20 = 340, 17 * 3 = 51, so 391.");
+    CHECK(
+        res.content[0].signature ==
+        "ErUBCkYIBRgCIkDmQ3v0cXb0nZl3yP8Qk2hT1Ww9sJfA6uRr5eLkN0oZxYcVbG7tH4iM2jPqS8dE1fU3wK9nB6aC");
+    CHECK(res.content[0].signature_origin == reasoning_origin::anthropic);
+    CHECK(res.content[1].kind == block_kind::redacted_thinking);
+    CHECK(res.content[1].signature == "RXFvQkNrWUlCUmdDS2tCcmVkYWN0ZWQ=");
+    CHECK(res.content[2].text == "17 \u00d7 23 = 391.");  // the JSON \u escape decoded to UTF-8
+    CHECK(res.finish == finish_reason::stop);
+    CHECK(res.usage.input_tokens == 48);  // no cache fields on the wire
+    CHECK(res.usage.cache_read_tokens == 0);
+    CHECK(res.usage.output_tokens == 131);
+}
+
+TEST_CASE("bedrock_converse stream: the recorded modelStreamErrorException",
+          "[bedrock][stream][fixtures]") {
+    const stream_run r = run_fixture("bedrock/converse-stream-exception.bin");
+    CHECK_FALSE(r.error);  // an error event, not a decoder failure
+    test::check_golden_jsonl("bedrock_converse/stream-fixture-exception/canonical.jsonl", r.jsonl);
+    REQUIRE(r.builder.error() != nullptr);
+    const upstream_error& e = *r.builder.error();
+    CHECK(e.status == 502);  // 424 upstream: the model failed, not the client
+    CHECK(e.type == "api_error");
+    CHECK(e.code == "ModelStreamErrorException");
+    CHECK(e.message == "The model produced an error while streaming the response.");
+    REQUIRE(r.builder.response().content.size() == 1);
+    CHECK(r.builder.response().content[0].text == "Paris is");
+}
+
+TEST_CASE("bedrock_converse stream: a recorded stream with a flipped CRC fails cleanly",
+          "[bedrock][stream][fixtures]") {
+    for (const char* file :
+         {"bedrock/converse-stream-text.bin", "bedrock/converse-stream-tool-use.bin",
+          "bedrock/converse-stream-reasoning.bin", "bedrock/converse-stream-exception.bin"}) {
+        const std::string bytes = test::read_fixture(file);
+        const auto frames = test::split_aws_event_stream(bytes);
+        REQUIRE(frames.size() >= 3);
+        const std::size_t k = 2;  // the third message
+        const auto offset = static_cast<std::size_t>(frames[k].data() - bytes.data());
+        // What the intact first k messages give, the stream left open.
+        upstream::stream_decoder_options options;
+        auto reference = upstream::make_stream_decoder(upstream_format::bedrock_converse, options);
+        event_recorder before;
+        REQUIRE(reference->feed(std::string_view(bytes).substr(0, offset), before));
+
+        for (const std::size_t at : {offset + 9, offset + frames[k].size() - 2}) {
+            INFO(file << ": byte " << at);
+            std::string bad = bytes;
+            bad[at] = static_cast<char>(bad[at] ^ 0x01);
+            auto decoder =
+                upstream::make_stream_decoder(upstream_format::bedrock_converse, options);
+            event_recorder events;
+            auto fed = decoder->feed(bad, events);
+            REQUIRE_FALSE(fed);
+            CHECK(fed.error() == errc::bad_upstream_response);
+            CHECK(decoder->error_detail() ==
+                  "upstream event-stream framing is corrupt (length or CRC check failed)");
+            CHECK(events.jsonl() == before.jsonl());  // nothing from the bad frame on
+            CHECK(decoder->feed(bytes, events).error() == errc::bad_upstream_response);
+            CHECK(decoder->finish(events).error() == errc::bad_upstream_response);
+            CHECK(events.jsonl() == before.jsonl());
+        }
+    }
 }

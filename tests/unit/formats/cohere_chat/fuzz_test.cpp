@@ -56,12 +56,6 @@ std::vector<std::string> seeds(std::initializer_list<const char*> files) {
     return out;
 }
 
-bool clean_stream_error(const gateway::error_code& ec) {
-    return !ec || ec == gateway::make_error_code(errc::bad_upstream_response) ||
-           ec == gateway::make_error_code(errc::stream_truncated) ||
-           ec == gateway::make_error_code(errc::body_too_large);
-}
-
 }  // namespace
 
 TEST_CASE("cohere fuzz: the stream decoder keeps the grammar on mutated streams",
@@ -78,7 +72,7 @@ TEST_CASE("cohere fuzz: the stream decoder keeps the grammar on mutated streams"
         auto decoder = gateway::formats::cohere_chat::make_stream_decoder(options);
         const auto chunks = m.chunk(input);
         const auto run = gateway::test::gemini::run_decoder(*decoder, chunks);
-        if (!run.violation.empty() || !clean_stream_error(run.error)) {
+        if (!run.violation.empty() || !gateway::test::gemini::clean_stream_error(run.error)) {
             ++failures;
             if (failures <= 3) {
                 INFO("input: " << input << "\nviolation: " << run.violation

@@ -103,12 +103,6 @@ bool valid_utf8(std::string_view s) {
     return !ec;
 }
 
-bool clean_stream_error(const gateway::error_code& ec) {
-    return !ec || ec == gateway::make_error_code(errc::bad_upstream_response) ||
-           ec == gateway::make_error_code(errc::stream_truncated) ||
-           ec == gateway::make_error_code(errc::body_too_large);
-}
-
 }  // namespace
 
 TEST_CASE("gemini fuzz: the stream decoder keeps the grammar on mutated streams",
@@ -122,7 +116,7 @@ TEST_CASE("gemini fuzz: the stream decoder keeps the grammar on mutated streams"
         const auto chunks = m.chunk(input);
         const std::size_t limit = m.below(4) == 0 ? 1024 : 16 * 1024 * 1024;
         const auto run = gateway::test::gemini::run_stream(chunks, limit);
-        if (!run.violation.empty() || !clean_stream_error(run.error)) {
+        if (!run.violation.empty() || !gateway::test::gemini::clean_stream_error(run.error)) {
             ++failures;
             if (failures <= 3) {
                 INFO("input: " << input << "\nviolation: " << run.violation
