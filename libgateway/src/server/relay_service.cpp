@@ -65,15 +65,27 @@ struct tee_sink final : event_sink {
     }
 };
 
+/// A model name to put back into the upstream's JSON texts: the JSON string literals of the
+/// upstream's name and the client's, encoded once per response (a stream rewrites every event).
+struct model_rename {
+    std::string from;  // `"<from>"`, as the upstream writes it
+    std::string to;    // `"<to>"`
+    void set(std::string_view from_name, std::string_view to_name) {
+        from.clear();
+        to.clear();
+        formats::append_json_string(from, from_name);
+        formats::append_json_string(to, to_name);
+    }
+};
+
 /// Replaces the value of the first `"model": "<from>"` member of a JSON text by `"<to>"`,
 /// keeping every other byte (pass-through). Whitespace around the colon is allowed (OpenAI's
 /// non-stream bodies are pretty-printed, its stream chunks compact); a `"model"` inside a string
 /// value is escaped (`\"model\"`) and never matches. A text without such a member is left as
-/// it is.
-void rewrite_model(std::string& json_text, std::string_view from, std::string_view to) {
-    if (from == to) return;
-    std::string literal;
-    formats::append_json_string(literal, from);
+/// it is. Allocates only when the text must grow.
+void rewrite_model(std::string& json_text, const model_rename& rename) {
+    if (rename.from == rename.to) return;
+    const std::string_view literal = rename.from;
     constexpr std::string_view key = "\"model\"";
     auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
     for (std::size_t at = json_text.find(key); at != std::string::npos;
@@ -85,11 +97,16 @@ void rewrite_model(std::string& json_text, std::string_view from, std::string_vi
         ++i;
         while (i < json_text.size() && is_space(json_text[i])) ++i;
         if (json_text.compare(i, literal.size(), literal) != 0) continue;
-        std::string replacement;
-        formats::append_json_string(replacement, to);
-        json_text.replace(i, literal.size(), replacement);
+        json_text.replace(i, literal.size(), rename.to);
         return;
     }
+}
+
+void rewrite_model(std::string& json_text, std::string_view from, std::string_view to) {
+    if (from == to) return;
+    model_rename rename;
+    rename.set(from, to);
+    rewrite_model(json_text, rename);
 }
 
 /// Whether a Chat chunk is the usage-only chunk (`"choices":[]`), which clients get only when
@@ -850,14 +867,20 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
     std::string scratch;
     const bool hide_usage_chunk =
         format == api_format::openai_chat && !call.canonical->include_usage;
+    model_rename rename;  // set once the upstream named its model (message_start)
+    bool rename_set = false;
     auto reemit = [&](const stream::sse_event& ev) {
         if (hide_usage_chunk && is_usage_only_chunk(ev.data)) return;
         if (meter.model.empty() || meter.model == call.canonical->model) {
             stream::append_sse_event(out, ev.event, ev.data);
             return;
         }
+        if (!rename_set) {
+            rename.set(meter.model, call.canonical->model);
+            rename_set = true;
+        }
         scratch.assign(ev.data);
-        rewrite_model(scratch, meter.model, call.canonical->model);
+        rewrite_model(scratch, rename);
         stream::append_sse_event(out, ev.event, scratch);
     };
 
