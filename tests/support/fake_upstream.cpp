@@ -2,6 +2,7 @@
 
 #include "support/fixtures.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -236,6 +237,19 @@ net::awaitable<bool> fake_upstream::impl::play(Stream& stream, const scripted_re
     }
     if (head) co_return true;  // the headers describe a body that is not sent
 
+    if (script.one_write && script.chunked) {
+        std::string framed;
+        for (const auto& chunk : script.chunks) {
+            if (chunk.empty()) continue;
+            framed += fmt::format("{:x}\r\n", chunk.size());
+            framed += chunk;
+            framed += "\r\n";
+        }
+        framed += "0\r\n\r\n";
+        auto [ec, n] = co_await net::async_write(stream, net::buffer(framed), use_tuple);
+        if (ec) count_aborted();
+        co_return !ec;
+    }
     for (std::size_t i = 0; i < script.chunks.size(); ++i) {
         if (i > 0 && script.delay_between_chunks.count() > 0 &&
             !co_await pause(lowest, script.delay_between_chunks, false)) {

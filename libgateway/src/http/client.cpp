@@ -225,6 +225,7 @@ class upstream_exchange final : public exchange {
     const bhttp::fields& headers() const noexcept override { return parser_->get(); }
 
     net::awaitable<result<std::string_view>> async_read_some() override;
+    std::string_view read_buffered() noexcept override;
     net::awaitable<result<std::string>> async_read_all() override;
     void cancel() noexcept override;
 
@@ -412,6 +413,32 @@ net::awaitable<result<std::string_view>> upstream_exchange::read_raw() {
     } catch (const std::exception& e) {
         co_return fail(errc::bad_upstream_response, fmt::format("internal error: {}", e.what()));
     }
+}
+
+std::string_view upstream_exchange::read_buffered() noexcept {
+    // Compressed bodies keep to async_read_some: the inflater owns their pieces.
+    if (inflater_ || cancelled_ || error_ || !conn_) return {};
+    auto& body = parser_->get().body();
+    body.clear();
+    auto& buffer = conn_->buffer();
+    while (!parser_->is_done() && buffer.size() != 0) {
+        error_code ec;
+        const std::size_t used = parser_->put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec == bhttp::error::need_more || ec == bhttp::error::need_buffer) break;
+        if (ec) {
+            try {
+                fail(errc::bad_upstream_response,
+                     fmt::format("reading the response body failed: {}", ec.message()));
+            } catch (...) {
+                fail(errc::bad_upstream_response, {});
+            }
+            return {};
+        }
+        if (body.size != 0) return body.view();
+        if (used == 0) break;
+    }
+    return {};
 }
 
 net::awaitable<result<std::string>> upstream_exchange::async_read_all() {

@@ -885,6 +885,19 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
     };
 
     std::string failure;
+    auto take = [&](std::string_view bytes) {
+        if (auto fed = decoder->feed(bytes, sink); !fed) {
+            failure = fmt::format("upstream event stream: {}", decoder->error_detail());
+            return false;
+        }
+        if (pass_through) {
+            if (auto fed = parser.feed(bytes, reemit); !fed) {
+                failure = fmt::format("upstream event stream: {}", fed.error().message());
+                return false;
+            }
+        }
+        return true;
+    };
     for (;;) {
         auto piece = co_await ex.async_read_some();
         if (!piece) {
@@ -892,17 +905,14 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
             break;
         }
         if (piece->empty()) break;
-        if (auto fed = decoder->feed(*piece, sink); !fed) {
-            failure = fmt::format("upstream event stream: {}", decoder->error_detail());
+        // Everything one socket read brought goes out in one write.
+        bool taken = true;
+        for (std::string_view bytes = *piece; taken && !bytes.empty(); bytes = ex.read_buffered()) {
+            taken = take(bytes);
+        }
+        if (!taken) {
             ex.cancel();
             break;
-        }
-        if (pass_through) {
-            if (auto fed = parser.feed(*piece, reemit); !fed) {
-                failure = fmt::format("upstream event stream: {}", fed.error().message());
-                ex.cancel();
-                break;
-            }
         }
         std::string& ready = pass_through ? out : encoder->output();
         if (!ready.empty()) {

@@ -6,6 +6,7 @@
 #include "support/fake_upstream.hpp"
 #include "unit/http/run_coro.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -299,6 +300,76 @@ TEST_CASE("client: a Content-Length body is also streamed in pieces", "[http]") 
     CHECK(o.pieces.size() == 3);
     CHECK(o.arrivals.front() + 50ms < o.total);
     CHECK(o.idle_after_end == 1);
+}
+
+namespace {
+
+/// A chunked response whose chunks the server writes all at once, so one socket read brings
+/// several of them (or all).
+std::string burst_of_chunks(const std::vector<std::string>& chunks, std::string_view tail) {
+    std::string out =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    for (const auto& c : chunks) out += fmt::format("{:x}\r\n{}\r\n", c.size(), c);
+    out += tail;
+    return out;
+}
+
+struct drained_stream {
+    std::string joined;
+    std::size_t socket_pieces = 0;    // pieces from async_read_some
+    std::size_t buffered_pieces = 0;  // pieces from read_buffered
+    error_code end;                   // what ended the body: success or the read's error
+};
+
+net::awaitable<drained_stream> drain(client& c, std::string url) {
+    drained_stream d;
+    auto ex = co_await c.async_open(get_request(std::move(url)));
+    REQUIRE(ex.has_value());
+    for (;;) {
+        auto piece = co_await (*ex)->async_read_some();
+        if (!piece) {
+            d.end = piece.error();
+            break;
+        }
+        if (piece->empty()) break;
+        ++d.socket_pieces;
+        d.joined += *piece;
+        for (auto more = (*ex)->read_buffered(); !more.empty(); more = (*ex)->read_buffered()) {
+            ++d.buffered_pieces;
+            d.joined += more;
+        }
+    }
+    co_return d;
+}
+
+}  // namespace
+
+TEST_CASE("client: read_buffered hands over the chunks one read brought, without I/O", "[http]") {
+    std::vector<std::string> chunks;
+    std::string expected;
+    for (int i = 0; i < 20; ++i) {
+        chunks.push_back(fmt::format("data: {{\"n\":{}}}\n\n", i));
+        expected += chunks.back();
+    }
+    net::io_context ioc;
+    client c(ioc.get_executor());
+
+    SECTION("a well-formed burst") {
+        raw_server server(burst_of_chunks(chunks, "0\r\n\r\n"));
+        const auto d = run_coro(ioc, drain(c, server.url("/burst")));
+        CHECK_FALSE(d.end);
+        CHECK(d.joined == expected);
+        CHECK(d.socket_pieces + d.buffered_pieces == chunks.size());
+        // 20 chunks in one small write: the socket is asked far fewer times than once a chunk.
+        CHECK(d.buffered_pieces >= chunks.size() / 2);
+    }
+    SECTION("a malformed chunk after good ones is the read's error, not silence") {
+        raw_server server(burst_of_chunks(chunks, "zz\r\nnot a chunk\r\n"));
+        const auto d = run_coro(ioc, drain(c, server.url("/bad")));
+        CHECK(d.end == errc::bad_upstream_response);
+        CHECK(d.joined == expected);
+    }
 }
 
 TEST_CASE("client: sequential requests reuse one pooled connection", "[http]") {

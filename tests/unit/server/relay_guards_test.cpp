@@ -500,3 +500,58 @@ TEST_CASE("Anthropic and Responses pass-through streams are byte-identical", "[s
     pool.stop();
     pool.join();
 }
+
+// --- (d) writes per upstream read ----------------------------------------------------------
+
+TEST_CASE("the events of one upstream read go to the client in one write", "[server][perf]") {
+    // The upstream frames a whole stream's chunks into one socket write, so the gateway's first
+    // read brings many of them: relayed one write per chunk, the client would see one HTTP
+    // chunk per event.
+    fake_upstream upstream{[](const recorded_request& r) {
+        auto s = paced(r.target == "/v1/messages" ? messages_events(40) : chat_events(40));
+        s.delay_between_chunks = 0ms;
+        s.one_write = true;
+        return s;
+    }};
+    server::io_pool pool{1};
+    server::relay_service relay{pool, one_token(), channels(upstream.base_url()), nullptr};
+    server::server_options options;
+    options.port = 0;
+    server::http_server server{pool, options, relay.handler()};
+    REQUIRE(server.listen());
+    pool.run();
+
+    auto relayed = [&](std::string_view path, const std::string& body) {
+        raw_connection conn{server.port()};
+        conn.send(raw_post(
+            path, body,
+            "Authorization: Bearer " + std::string(relay_key) + "\r\nConnection: close\r\n"));
+        const std::string raw = conn.read_to_end(10s);
+        REQUIRE(raw.find("HTTP/1.1 200") == 0);
+        return raw;
+    };
+    auto occurrences = [](std::string_view text, std::string_view what) {
+        std::size_t n = 0;
+        for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1))
+            ++n;
+        return n;
+    };
+    SECTION("pass-through") {
+        const std::string raw = relayed("/v1/chat/completions", chat_body(40));
+        // Role, 40 deltas, finish; the usage chunk the gateway asked for is not the client's.
+        CHECK(occurrences(raw, "\"object\":\"chat.completion.chunk\"") == 42);
+        CHECK(occurrences(raw, "data: [DONE]") == 1);
+        CHECK(count_chunks(raw.substr(raw.find("\r\n\r\n") + 4)) <= 4);
+    }
+    SECTION("conversion") {
+        // Anthropic upstream (claude-x), Chat client.
+        const std::string raw = relayed(
+            "/v1/chat/completions",
+            R"({"model":"claude-x","stream":true,"messages":[{"role":"user","content":"deltas 40"}]})");
+        CHECK(occurrences(raw, "\"object\":\"chat.completion.chunk\"") >= 42);
+        CHECK(count_chunks(raw.substr(raw.find("\r\n\r\n") + 4)) <= 4);
+    }
+    server.shutdown(2s);
+    pool.stop();
+    pool.join();
+}

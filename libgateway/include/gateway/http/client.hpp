@@ -134,6 +134,13 @@ class exchange {
     /// complete. The view stays valid until the next call.
     virtual boost::asio::awaitable<result<std::string_view>> async_read_some() = 0;
 
+    /// The next piece of the body if it is already in the read buffer, without touching the
+    /// socket; empty when the next piece needs a read (then call `async_read_some`, which also
+    /// reports the end of the body and errors). A relay drains what one socket read brought
+    /// before writing it on, so a burst of small chunks costs one downstream write, not one per
+    /// chunk. Same validity rule as `async_read_some`.
+    virtual std::string_view read_buffered() noexcept { return {}; }
+
     /// The rest of the body, up to `client_options::max_body_bytes`.
     virtual boost::asio::awaitable<result<std::string>> async_read_all() = 0;
 
