@@ -427,12 +427,7 @@ std::string_view upstream_exchange::read_buffered() noexcept {
         buffer.consume(used);
         if (ec == bhttp::error::need_more || ec == bhttp::error::need_buffer) break;
         if (ec) {
-            try {
-                fail(errc::bad_upstream_response,
-                     fmt::format("reading the response body failed: {}", ec.message()));
-            } catch (...) {
-                fail(errc::bad_upstream_response, {});
-            }
+            fail_io(ec, no_deadline);  // a parse error, seen by the next async_read_some
             return {};
         }
         if (body.size != 0) return body.view();
