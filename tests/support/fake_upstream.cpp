@@ -47,6 +47,17 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 }  // namespace
 
+std::string chunked_framing(const std::vector<std::string>& chunks) {
+    std::string framed;
+    for (const auto& chunk : chunks) {
+        if (chunk.empty()) continue;
+        framed += fmt::format("{:x}\r\n", chunk.size());
+        framed += chunk;
+        framed += "\r\n";
+    }
+    return framed;
+}
+
 scripted_response json_response(unsigned status, std::string body) {
     scripted_response r;
     r.status = status;
@@ -238,14 +249,7 @@ net::awaitable<bool> fake_upstream::impl::play(Stream& stream, const scripted_re
     if (head) co_return true;  // the headers describe a body that is not sent
 
     if (script.one_write && script.chunked) {
-        std::string framed;
-        for (const auto& chunk : script.chunks) {
-            if (chunk.empty()) continue;
-            framed += fmt::format("{:x}\r\n", chunk.size());
-            framed += chunk;
-            framed += "\r\n";
-        }
-        framed += "0\r\n\r\n";
+        const std::string framed = chunked_framing(script.chunks) + "0\r\n\r\n";
         auto [ec, n] = co_await net::async_write(stream, net::buffer(framed), use_tuple);
         if (ec) count_aborted();
         co_return !ec;

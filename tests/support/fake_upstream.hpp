@@ -39,6 +39,9 @@ struct scripted_response {
 };
 
 /// Convenience builders.
+/// The chunked transfer coding of `chunks`, without the last chunk; empty ones are skipped (an
+/// empty chunk would end the body).
+std::string chunked_framing(const std::vector<std::string>& chunks);
 scripted_response json_response(unsigned status, std::string body);
 scripted_response sse_response(std::string_view sse_body,
                                std::chrono::milliseconds delay_between_events = {});

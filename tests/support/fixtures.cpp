@@ -55,6 +55,15 @@ std::vector<std::string_view> split_aws_event_stream(std::string_view body) {
     return messages;
 }
 
+std::size_t count_occurrences(std::string_view haystack, std::string_view needle) {
+    std::size_t count = 0;
+    for (auto pos = haystack.find(needle); pos != std::string_view::npos;
+         pos = haystack.find(needle, pos + needle.size())) {
+        ++count;
+    }
+    return count;
+}
+
 std::vector<std::pair<std::string, std::string>> sse_events(const std::string& body) {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& raw : split_sse_events(body)) {

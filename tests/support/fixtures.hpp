@@ -1,6 +1,7 @@
 #pragma once
 // Access to tests/fixtures/ (modelled on real recorded provider traffic; see its README.md).
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,6 +20,9 @@ std::vector<std::string> split_sse_events(std::string_view body);
 /// total length at the start of each, without checking CRCs, so tests can send one message per
 /// write or corrupt the n-th one. A tail shorter than its length field says is the last piece.
 std::vector<std::string_view> split_aws_event_stream(std::string_view body);
+
+/// How many non-overlapping times `needle` occurs in `haystack`.
+std::size_t count_occurrences(std::string_view haystack, std::string_view needle);
 
 /// The `data:` payloads of an SSE body with their event names ("" when none), one per event.
 std::vector<std::pair<std::string, std::string>> sse_events(const std::string& body);

@@ -42,6 +42,7 @@ using gateway::http::client_options;
 using gateway::http::exchange;
 using gateway::http::request;
 using gateway::http::response;
+using gateway::test::chunked_framing;
 using gateway::test::fake_upstream;
 using gateway::test::get_request;
 using gateway::test::json_response;
@@ -310,7 +311,7 @@ std::string burst_of_chunks(const std::vector<std::string>& chunks, std::string_
     std::string out =
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
         "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
-    for (const auto& c : chunks) out += fmt::format("{:x}\r\n{}\r\n", c.size(), c);
+    out += chunked_framing(chunks);
     out += tail;
     return out;
 }

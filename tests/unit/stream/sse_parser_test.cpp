@@ -1,4 +1,5 @@
 #include "gateway/stream/sse_parser.hpp"
+#include "support/fixtures.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -63,6 +64,7 @@ namespace {
 
 using gateway::stream::sse_event;
 using gateway::stream::sse_parser;
+using gateway::test::count_occurrences;
 using namespace std::string_literals;
 
 struct event {
@@ -260,15 +262,6 @@ std::string read_file(const std::string& path) {
 
 std::string fixture(std::string_view relative) {
     return read_file(std::string(GATEWAY_FIXTURES_DIR) + "/" + std::string(relative));
-}
-
-std::size_t count_occurrences(std::string_view haystack, std::string_view needle) {
-    std::size_t count = 0;
-    for (auto pos = haystack.find(needle); pos != std::string_view::npos;
-         pos = haystack.find(needle, pos + needle.size())) {
-        ++count;
-    }
-    return count;
 }
 
 }  // namespace
