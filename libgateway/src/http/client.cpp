@@ -3,6 +3,7 @@
 #include "http/inflate.hpp"
 #include "http/url.hpp"
 #include "http/view_body.hpp"
+#include "http/wire.hpp"
 
 #include <fmt/format.h>
 #include <openssl/ssl.h>
@@ -16,6 +17,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
@@ -30,6 +32,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <exception>
 #include <limits>
@@ -776,6 +779,10 @@ net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(re
 
     auto ex = std::make_unique<upstream_exchange>(weak_from_this(), tmo.idle, total_deadline,
                                                   options.max_body_bytes);
+    std::string head;
+    detail::append_head(head, msg.base());
+    const std::array<net::const_buffer, 2> request_bytes{net::buffer(head),
+                                                         net::buffer(msg.body())};
 
     std::unique_ptr<connection> conn = take_idle(t);
     for (;;) {
@@ -794,10 +801,10 @@ net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(re
         error_code wec;
         if (conn->is_tls()) {
             std::tie(wec, std::ignore) =
-                co_await bhttp::async_write(conn->tls_stream(), msg, use_tuple);
+                co_await net::async_write(conn->tls_stream(), request_bytes, use_tuple);
         } else {
             std::tie(wec, std::ignore) =
-                co_await bhttp::async_write(conn->plain_stream(), msg, use_tuple);
+                co_await net::async_write(conn->plain_stream(), request_bytes, use_tuple);
         }
         if (wec == net::error::operation_aborted) {
             co_return fail(errc::cancelled, "sending the request was cancelled");

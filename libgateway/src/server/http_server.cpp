@@ -2,6 +2,7 @@
 
 #include "gateway/core/api_format.hpp"
 #include "gateway/core/log.hpp"
+#include "http/wire.hpp"
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
@@ -14,11 +15,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/url/parse.hpp>
 
 #include <array>
@@ -159,6 +159,8 @@ class session {
     net::awaitable<error_code> write_error(unsigned status, std::string_view path,
                                            std::string_view message);
     net::awaitable<error_code> write_continue();
+    // One response: its header (serialised into head_) and its body, in one write.
+    net::awaitable<error_code> write_response(const http::response<http::string_body>& res);
 
     std::shared_ptr<http_server::impl> server_;
     beast::tcp_stream stream_;
@@ -166,7 +168,7 @@ class session {
     std::size_t worker_;
     std::shared_ptr<close_watch> watch_;
     std::list<session*>::iterator registration_;
-    std::optional<http::response<http::empty_body>> stream_head_;
+    std::string head_;  // reused: a response header's bytes while they are written
     bool idle_ = true;
     bool closing_ = false;
     bool close_requested_ = false;
@@ -219,9 +221,7 @@ net::awaitable<error_code> request_context::send(unsigned status, std::string_vi
     res.prepare_payload();
     bytes_written_ = res.body().size();
     first_byte_at_ = std::chrono::steady_clock::now();
-    session_.stream_.expires_after(session_.server_->options.write_timeout);
-    auto [ec, n] = co_await http::async_write(session_.stream_, res, use_tuple);
-    (void)n;
+    const error_code ec = co_await session_.write_response(res);
     response_finished_ = !ec;
     co_return ec;
 }
@@ -232,16 +232,18 @@ net::awaitable<error_code> request_context::begin_stream(unsigned status,
     if (response_started_) co_return make_error_code(errc::bad_request);
     response_started_ = true;
     status_ = status;
-    auto& res = session_.stream_head_.emplace(static_cast<http::status>(status), 11);
+    http::response<http::empty_body> res{static_cast<http::status>(status), 11};
     for (const auto& f : fields) res.set(f.name_string(), f.value());
     res.set(http::field::content_type, content_type);
     res.set(http::field::cache_control, "no-cache");
     res.set("X-Request-Id", request_id_);
     res.keep_alive(keep_alive_ && request_.keep_alive());
     res.chunked(true);
-    http::response_serializer<http::empty_body> serializer{res};
+    auto& head = session_.head_;
+    head.clear();
+    gateway::http::detail::append_head(head, res.base());
     session_.stream_.expires_after(session_.server_->options.write_timeout);
-    auto [ec, n] = co_await http::async_write_header(session_.stream_, serializer, use_tuple);
+    auto [ec, n] = co_await net::async_write(session_.stream_, net::buffer(head), use_tuple);
     (void)n;
     co_return ec;
 }
@@ -252,9 +254,8 @@ net::awaitable<error_code> request_context::write(std::string_view bytes) {
     if (bytes_written_ == 0) first_byte_at_ = std::chrono::steady_clock::now();
     bytes_written_ += bytes.size();
     session_.stream_.expires_after(session_.server_->options.write_timeout);
-    auto [ec, n] = co_await net::async_write(
-        session_.stream_, http::make_chunk(net::const_buffer(bytes.data(), bytes.size())),
-        use_tuple);
+    const gateway::http::detail::chunk_buffers chunk(bytes);
+    auto [ec, n] = co_await net::async_write(session_.stream_, chunk.buffers(), use_tuple);
     (void)n;
     co_return ec;
 }
@@ -262,7 +263,8 @@ net::awaitable<error_code> request_context::write(std::string_view bytes) {
 net::awaitable<error_code> request_context::end_stream() {
     if (!response_started_ || response_finished_) co_return make_error_code(errc::bad_request);
     session_.stream_.expires_after(session_.server_->options.write_timeout);
-    auto [ec, n] = co_await net::async_write(session_.stream_, http::make_chunk_last(), use_tuple);
+    auto [ec, n] = co_await net::async_write(
+        session_.stream_, net::buffer(gateway::http::detail::last_chunk), use_tuple);
     (void)n;
     response_finished_ = !ec;
     co_return ec;
@@ -297,8 +299,15 @@ net::awaitable<error_code> session::write_error(unsigned status, std::string_vie
     res.body() = error_body(format_for_path(path), status, message);
     res.keep_alive(false);
     res.prepare_payload();
+    co_return co_await write_response(res);
+}
+
+net::awaitable<error_code> session::write_response(const http::response<http::string_body>& res) {
+    head_.clear();
+    gateway::http::detail::append_head(head_, res.base());
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(res.body())};
     stream_.expires_after(server_->options.write_timeout);
-    auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
+    auto [ec, n] = co_await net::async_write(stream_, buffers, use_tuple);
     (void)n;
     co_return ec;
 }

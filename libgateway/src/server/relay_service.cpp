@@ -809,21 +809,28 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
                          fmt::format("Upstream response failed: {}.", whole.error().message()))};
     }
     conversion_report read_report;
-    auto decoded = upstream::decode_response(wire_format, *whole, call.canonical, read_report);
-    if (!decoded) {
+    bool readable = false;
+    std::string out;
+    if (pass_through) {
+        // Relayed as it came: only usage and the model name are read out of it.
+        if (auto summary = upstream::summarize_response(wire_format, *whole, read_report)) {
+            readable = true;
+            meter.last = summary->usage;
+            out = std::move(*whole);
+            rewrite_model(out, summary->model, call.canonical->model);
+        }
+    } else if (auto decoded =
+                   upstream::decode_response(wire_format, *whole, call.canonical, read_report)) {
+        readable = true;
+        meter.last = decoded->usage;
+        out = ingress::encode_response(format, *decoded, call.encode);
+    }
+    if (!readable) {
         log::warn(fmt::format("request {}: upstream {} sent an unreadable response: {}",
                               ctx.request_id(), channel.name, read_report.error_message));
         co_return attempt{false, true, 502,
                           client_error(format, 502, "api_error",
                                        "The upstream sent a response the gateway cannot read.")};
-    }
-    meter.last = decoded->usage;
-    std::string out;
-    if (pass_through) {
-        out = std::move(*whole);
-        rewrite_model(out, decoded->model, call.canonical->model);
-    } else {
-        out = ingress::encode_response(format, *decoded, call.encode);
     }
     co_await ctx.send(200, "application/json", std::move(out), adjusted_fields(report));
     co_return attempt::delivered();

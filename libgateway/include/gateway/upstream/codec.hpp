@@ -94,6 +94,18 @@ result<http_request_parts> encode_request(upstream_format format, const request&
 result<response> decode_response(upstream_format format, std::string_view body,
                                  const request* original, conversion_report& report);
 
+/// What the gateway needs of a complete response it relays unchanged: usage to bill, and the
+/// model name to show the client its own. Reads only those members (one parse into a scratch
+/// arena, no canonical response), which makes a pass-through answer far cheaper than
+/// `decode_response`. Errors as for `decode_response`: not a JSON object, a malformed usage, an
+/// error body in a successful answer.
+struct response_summary {
+    gateway::usage usage;
+    std::string model;
+};
+result<response_summary> summarize_response(upstream_format format, std::string_view body,
+                                            conversion_report& report);
+
 /// Consumes a streamed response body (SSE; AWS event-stream framing for bedrock_converse) in chunks
 /// of any size and emits canonical events (see `stream_event.hpp` for the grammar). Output does not
 /// depend on how the input is split.

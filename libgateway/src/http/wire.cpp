@@ -1,0 +1,66 @@
+#include "http/wire.hpp"
+
+namespace gateway::http::detail {
+
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+void append_fields(std::string& out, const bhttp::fields& fields) {
+    for (const auto& f : fields) {
+        out.append(f.name_string());
+        out.append(": ");
+        out.append(f.value());
+        out.append("\r\n");
+    }
+    out.append("\r\n");
+}
+
+void append_version(std::string& out, unsigned version) {
+    out.append("HTTP/");
+    out.push_back(static_cast<char>('0' + version / 10));
+    out.push_back('.');
+    out.push_back(static_cast<char>('0' + version % 10));
+}
+
+}  // namespace
+
+void append_head(std::string& out, const bhttp::response_header<>& head) {
+    append_version(out, head.version());
+    const unsigned code = head.result_int();
+    const char status[] = {' ', static_cast<char>('0' + code / 100 % 10),
+                           static_cast<char>('0' + code / 10 % 10),
+                           static_cast<char>('0' + code % 10), ' '};
+    out.append(status, sizeof status);
+    out.append(head.reason());
+    out.append("\r\n");
+    append_fields(out, head);
+}
+
+void append_head(std::string& out, const bhttp::request_header<>& head) {
+    out.append(head.method_string());
+    out.push_back(' ');
+    out.append(head.target());
+    out.push_back(' ');
+    append_version(out, head.version());
+    out.append("\r\n");
+    append_fields(out, head);
+}
+
+chunk_buffers::chunk_buffers(std::string_view data) noexcept {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::size_t n = data.size();
+    auto end = size_line_.end() - 2;
+    auto begin = end;
+    do {
+        *--begin = digits[n & 0xf];
+        n >>= 4;
+    } while (n != 0);
+    end[0] = '\r';
+    end[1] = '\n';
+    buffers_ = {
+        boost::asio::const_buffer(begin, static_cast<std::size_t>(size_line_.end() - begin)),
+        boost::asio::const_buffer(data.data(), data.size()), boost::asio::const_buffer("\r\n", 2)};
+}
+
+}  // namespace gateway::http::detail

@@ -1,0 +1,41 @@
+#pragma once
+// HTTP/1.1 messages as flat bytes, for writes that bypass Beast's serializer (private to the
+// library). The serializer walks nested buffers_cat_view variants for every buffer it hands the
+// socket; a header appended to one reused string and written next to the body as two plain
+// buffers costs a fraction of that, and the bytes are the same (tests/unit/http/wire_test.cpp).
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace gateway::http::detail {
+
+// Appends the status line, the fields and the blank line that ends them.
+void append_head(std::string& out, const boost::beast::http::response_header<>& head);
+// Appends the request line, the fields and the blank line that ends them.
+void append_head(std::string& out, const boost::beast::http::request_header<>& head);
+
+// The three buffers of one chunk of the chunked transfer coding: size line, data, CRLF. The size
+// line lives in the object, so it must outlive the write. `data` is not empty: an empty chunk is
+// the last one.
+class chunk_buffers {
+  public:
+    explicit chunk_buffers(std::string_view data) noexcept;
+    chunk_buffers(const chunk_buffers&) = delete;  // the buffers point into the object
+    chunk_buffers& operator=(const chunk_buffers&) = delete;
+    const std::array<boost::asio::const_buffer, 3>& buffers() const noexcept { return buffers_; }
+
+  private:
+    std::array<char, 2 * sizeof(std::size_t) + 2> size_line_{};
+    std::array<boost::asio::const_buffer, 3> buffers_;
+};
+
+// The last chunk of a chunked body with no trailer fields.
+inline constexpr std::string_view last_chunk = "0\r\n\r\n";
+
+}  // namespace gateway::http::detail

@@ -1,0 +1,108 @@
+// upstream::summarize_response against the full decoder: on every recorded answer the usage and
+// the model it reads are the ones decode_response finds, and bad answers fail as they do there.
+
+#include "gateway/upstream/codec.hpp"
+
+#include "support/golden.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace {
+
+using gateway::conversion_report;
+using gateway::test::read_golden;
+using gateway::upstream::decode_response;
+using gateway::upstream::summarize_response;
+using gateway::upstream::upstream_format;
+
+struct recorded {
+    upstream_format format;
+    std::string_view golden;
+};
+
+void check_same_as_decode(upstream_format format, const std::string& body) {
+    conversion_report decode_report;
+    auto decoded = decode_response(format, body, nullptr, decode_report);
+    REQUIRE(decoded.has_value());
+    conversion_report report;
+    auto summary = summarize_response(format, body, report);
+    REQUIRE(summary.has_value());
+    CHECK(summary->model == decoded->model);
+    CHECK(summary->usage.reported == decoded->usage.reported);
+    CHECK(summary->usage.input_tokens == decoded->usage.input_tokens);
+    CHECK(summary->usage.output_tokens == decoded->usage.output_tokens);
+    CHECK(summary->usage.cache_read_tokens == decoded->usage.cache_read_tokens);
+    CHECK(summary->usage.cache_creation_tokens == decoded->usage.cache_creation_tokens);
+    CHECK(summary->usage.reasoning_tokens == decoded->usage.reasoning_tokens);
+}
+
+std::string failure_of(upstream_format format, std::string_view body) {
+    conversion_report report;
+    auto summary = summarize_response(format, body, report);
+    CHECK_FALSE(summary.has_value());
+    return report.error_message;
+}
+
+}  // namespace
+
+TEST_CASE("summarize_response reads the usage and model decode_response reads") {
+    const recorded answers[] = {
+        {upstream_format::openai_chat, "openai_chat/text"},
+        {upstream_format::openai_chat, "openai_chat/cached-tokens"},
+        {upstream_format::openai_chat, "openai_chat/tool-call"},
+        {upstream_format::openai_chat, "openai_chat/xai-reasoning"},
+        {upstream_format::openai_responses, "openai_responses/response-cache-read"},
+        {upstream_format::openai_responses, "openai_responses/response-cache-write"},
+        {upstream_format::openai_responses,
+         "openai_responses/response-phase-cached-reasoning-tokens"},
+        {upstream_format::anthropic_messages, "anthropic_messages/response-text"},
+        {upstream_format::anthropic_messages, "anthropic_messages/response-cache-read-write"},
+        {upstream_format::anthropic_messages, "anthropic_messages/response-thinking"},
+        // Formats no client speaks are never relayed unchanged; they take the full decoder.
+        {upstream_format::gemini, "gemini/response-cached-content"},
+    };
+    for (const auto& answer : answers) {
+        INFO(answer.golden);
+        check_same_as_decode(answer.format,
+                             read_golden(std::string(answer.golden) + "/upstream.json"));
+    }
+}
+
+TEST_CASE("summarize_response reads an answer larger than its stack arena") {
+    std::string body = read_golden("openai_chat/text/upstream.json");
+    const std::string padding(20000, 'x');
+    body.insert(body.find('{') + 1, "\"system_fingerprint_padding\":\"" + padding + "\",");
+    check_same_as_decode(upstream_format::openai_chat, body);
+    conversion_report report;
+    auto summary = summarize_response(upstream_format::openai_chat, body, report);
+    REQUIRE(summary.has_value());
+    CHECK(summary->usage.reported);
+}
+
+TEST_CASE("summarize_response rejects what the full decoder rejects") {
+    CHECK(failure_of(upstream_format::openai_chat, "{\"id\":").find("not valid JSON") !=
+          std::string::npos);
+    CHECK(failure_of(upstream_format::anthropic_messages, "[1,2]").find("not a JSON object") !=
+          std::string::npos);
+    CHECK(failure_of(upstream_format::openai_chat, R"({"model":"m","usage":"12"})") ==
+          "malformed usage object");
+    CHECK(failure_of(upstream_format::openai_responses,
+                     R"({"model":"m","usage":{"input_tokens":-3,"output_tokens":1}})") ==
+          "malformed usage object");
+    CHECK(failure_of(upstream_format::openai_chat, R"({"model":7})") == "expected a string");
+    CHECK(failure_of(upstream_format::openai_chat,
+                     R"({"error":{"message":"overloaded","type":"server_error"}})") ==
+          "an error body in a successful answer: overloaded");
+}
+
+TEST_CASE("summarize_response: an answer without usage is not billed as reported") {
+    conversion_report report;
+    auto summary =
+        summarize_response(upstream_format::anthropic_messages, R"({"model":"claude-x"})", report);
+    REQUIRE(summary.has_value());
+    CHECK(summary->model == "claude-x");
+    CHECK_FALSE(summary->usage.reported);
+}
