@@ -44,7 +44,7 @@ namespace {
 
 class responses_stream_encoder final : public ingress::stream_encoder {
   public:
-    /// `events` false: only the final response object is built (see `final_response()`).
+    /// `events` false: only the final response object is built (see `take_final_response()`).
     responses_stream_encoder(const ingress::encode_options& options, bool events)
         : model_(options.model),
           created_(options.created),
@@ -96,7 +96,7 @@ class responses_stream_encoder final : public ingress::stream_encoder {
         if (!message.empty()) stopped_.message = message;
     }
     void set_service_tier(std::string_view tier) { service_tier_ = tier; }
-    const std::string& final_response() const noexcept { return final_; }
+    std::string take_final_response() noexcept { return std::move(final_); }
 
   private:
     enum class item_kind : std::uint8_t { none, message, reasoning, function_call };
@@ -139,7 +139,7 @@ class responses_stream_encoder final : public ingress::stream_encoder {
         f.service_tier = service_tier_;
         detail::append_response_object(response_, f, original_);
         if (!events_) {
-            final_ = response_;
+            final_ = std::move(response_);
             return;
         }
         begin_event(type);
@@ -623,7 +623,7 @@ std::string assemble_response(const response& res, const ingress::encode_options
     stream_event end;
     end.type = stream_event_type::message_stop;
     encoder.on_event(end);
-    return encoder.final_response();
+    return encoder.take_final_response();
 }
 
 }  // namespace detail
