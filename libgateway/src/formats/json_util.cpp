@@ -12,9 +12,9 @@ namespace gateway::formats {
 
 namespace json = boost::json;
 
-result<json::value> parse_json(std::string_view text, std::string* why) {
+result<json::value> parse_json(std::string_view text, std::string* why, json::storage_ptr storage) {
     error_code ec;
-    json::value v = json::parse(text, ec);
+    json::value v = json::parse(text, ec, std::move(storage));
     if (ec) {
         if (why != nullptr) *why = ec.message();
         return errc::bad_request;
@@ -22,9 +22,10 @@ result<json::value> parse_json(std::string_view text, std::string* why) {
     return v;
 }
 
-result<json::value> parse_upstream_object(std::string_view body, conversion_report& report) {
+result<json::value> parse_upstream_object(std::string_view body, conversion_report& report,
+                                          json::storage_ptr storage) {
     std::string why;
-    auto parsed = parse_json(body, &why);
+    auto parsed = parse_json(body, &why, std::move(storage));
     if (!parsed) {
         report.fail("", "the upstream's answer is not valid JSON: " + why);
         return errc::bad_upstream_response;

@@ -7,6 +7,7 @@
 #include "gateway/core/error.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdint>
@@ -18,11 +19,22 @@ namespace gateway::formats {
 
 /// Parses a whole JSON document. Errors: `errc::bad_request`; `why` (if not null) gets the
 /// parser's message and offset.
-result<boost::json::value> parse_json(std::string_view text, std::string* why = nullptr);
+result<boost::json::value> parse_json(std::string_view text, std::string* why = nullptr,
+                                      boost::json::storage_ptr storage = {});
 
 /// Parses an upstream's complete answer, which must be a JSON object. Errors:
 /// `errc::bad_upstream_response` with `report.error_message` saying why.
-result<boost::json::value> parse_upstream_object(std::string_view body, conversion_report& report);
+result<boost::json::value> parse_upstream_object(std::string_view body, conversion_report& report,
+                                                 boost::json::storage_ptr storage = {});
+
+/// The first block of a `boost::json::monotonic_resource` that holds the tree of `body`, for a
+/// decoder that only reads the tree: what it keeps is copied out (strings, and values assigned
+/// into objects of its own storage, never copy-constructed), so the tree needs no allocation per
+/// node and no free per node. Callers keep the block on the heap, not the stack, so that
+/// AddressSanitizer would see a value that outlives the arena.
+inline std::size_t read_arena_size(std::string_view body) noexcept {
+    return 2 * body.size() + 1024;
+}
 
 /// Typed reads of an object member; absent or of another type gives the empty value.
 std::string_view get_string(const boost::json::object& o, std::string_view key) noexcept;

@@ -5,6 +5,7 @@
 #include "formats/anthropic_messages/common.hpp"
 #include "formats/json_util.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -667,7 +668,8 @@ result<response> decode_response(std::string_view body, const request* original,
         return errc::bad_upstream_response;
     };
     std::string why;
-    auto parsed = parse_json(body, &why);
+    json::monotonic_resource arena(read_arena_size(body));
+    auto parsed = parse_json(body, &why, &arena);
     if (!parsed) return bad("upstream body is not JSON: " + why);
     const json::object* root = parsed->if_object();
     if (root == nullptr) return bad("upstream body is not a JSON object");

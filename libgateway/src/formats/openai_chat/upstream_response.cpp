@@ -8,6 +8,7 @@
 #include "formats/openai_chat/codec.hpp"
 #include "formats/openai_chat/common.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 
 namespace gateway::formats::openai_chat {
 
@@ -216,7 +217,8 @@ std::string printable_excerpt(std::string_view s) {
 
 result<response> decode_response(std::string_view body, const request* /*original*/,
                                  conversion_report& report) {
-    auto parsed = parse_upstream_object(body, report);
+    json::monotonic_resource arena(read_arena_size(body));
+    auto parsed = parse_upstream_object(body, report, &arena);
     if (!parsed) return parsed.error();
     response res;
     response_reader reader(report);

@@ -11,6 +11,8 @@
 #include "formats/openai_responses/codec.hpp"
 #include "formats/openai_responses/common.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
+
 namespace gateway::formats::openai_responses {
 
 namespace json = boost::json;
@@ -98,7 +100,8 @@ bool response_reader::read(const json::object& root, response& res) {
 
 result<response> decode_response(std::string_view body, const request* /*original*/,
                                  conversion_report& report) {
-    auto parsed = parse_upstream_object(body, report);
+    json::monotonic_resource arena(read_arena_size(body));
+    auto parsed = parse_upstream_object(body, report, &arena);
     if (!parsed) return parsed.error();
     response res;
     response_reader reader(report);
