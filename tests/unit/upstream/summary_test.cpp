@@ -1,10 +1,13 @@
 // upstream::summarize_response against the full decoder: on every recorded answer the usage and
 // the model it reads are the ones decode_response finds, and bad answers fail as they do there.
+// Also: the full decoders parse into an arena that dies with the call, so what they keep must not
+// live in it.
 
 #include "gateway/upstream/codec.hpp"
 
 #include "support/golden.hpp"
 
+#include <boost/json/storage_ptr.hpp>
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -105,4 +108,29 @@ TEST_CASE("summarize_response: an answer without usage is not billed as reported
     REQUIRE(summary.has_value());
     CHECK(summary->model == "claude-x");
     CHECK_FALSE(summary->usage.reported);
+}
+
+TEST_CASE("decode_response keeps no value in the arena its parse used") {
+    const recorded answers[] = {
+        {upstream_format::openai_chat, "openai_chat/text"},
+        {upstream_format::openai_responses, "openai_responses/response-cache-read"},
+        {upstream_format::anthropic_messages, "anthropic_messages/response-cache-read-write"},
+    };
+    const boost::json::storage_ptr default_storage;
+    for (const auto& answer : answers) {
+        INFO(answer.golden);
+        conversion_report report;
+        auto decoded = decode_response(answer.format,
+                                       read_golden(std::string(answer.golden) + "/upstream.json"),
+                                       nullptr, report);
+        REQUIRE(decoded.has_value());
+        REQUIRE(decoded->extra.contains("service_tier"));  // copied out of the upstream's tree
+        CHECK(decoded->extra.storage().get() == default_storage.get());
+        for (const auto& member : decoded->extra) {
+            CHECK(member.value().storage().get() == default_storage.get());
+        }
+        for (const auto& block : decoded->content) {
+            CHECK(block.extra.storage().get() == default_storage.get());
+        }
+    }
 }
