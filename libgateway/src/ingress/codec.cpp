@@ -10,6 +10,26 @@ namespace gateway::ingress {
 
 result<request> decode_request(api_format format, std::string_view body,
                                conversion_report& report) {
+    auto tree = parse_request_body(format, body, report);
+    if (!tree) return tree.error();
+    return decode_request(format, tree->get_object(), report);
+}
+
+result<boost::json::value> parse_request_body(api_format format, std::string_view body,
+                                              conversion_report& report) {
+    switch (format) {
+        case api_format::openai_chat:
+            return formats::openai_chat::parse_request(body, report);
+        case api_format::openai_responses:
+            return formats::openai_responses::parse_request(body, report);
+        case api_format::anthropic_messages:
+            return formats::anthropic_messages::parse_request(body, report);
+    }
+    return errc::bad_request;
+}
+
+result<request> decode_request(api_format format, const boost::json::object& body,
+                               conversion_report& report) {
     switch (format) {
         case api_format::openai_chat:
             return formats::openai_chat::decode_request(body, report);

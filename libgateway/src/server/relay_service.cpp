@@ -152,7 +152,7 @@ struct watched_exchange {
 /// One accepted generation request, as every attempt on a channel sees it.
 struct relay_call {
     api_format format;
-    std::string_view body;              // the client's bytes
+    const json::object* tree;           // the client's body, parsed once, never changed
     const gateway::request* canonical;  // the decoded request
     ingress::encode_options encode;     // how the client's answers are written
 };
@@ -567,7 +567,11 @@ net::awaitable<void> relay_service::impl::serve_generation(request_context& ctx,
         co_return;
     }
     conversion_report report;
-    auto decoded = ingress::decode_request(format, ctx.request().body(), report);
+    // Parsed once: the canonical request is read from the tree, and pass-through relays a copy
+    // of the tree itself.
+    auto tree = ingress::parse_request_body(format, ctx.request().body(), report);
+    result<gateway::request> decoded = errc::bad_request;
+    if (tree) decoded = ingress::decode_request(format, tree->get_object(), report);
     if (!decoded) {
         co_await send_client_error(
             ctx, format, 400, "invalid_request_error",
@@ -576,7 +580,7 @@ net::awaitable<void> relay_service::impl::serve_generation(request_context& ctx,
         co_return;
     }
     gateway::request& canonical = *decoded;
-    relay_call call{format, ctx.request().body(), &canonical, {}};
+    relay_call call{format, &tree->get_object(), &canonical, {}};
     call.encode.model = canonical.model;
     call.encode.created = std::time(nullptr);
     call.encode.original = &canonical;
@@ -614,11 +618,7 @@ net::awaitable<void> relay_service::impl::serve_generation(request_context& ctx,
 
 net::awaitable<void> relay_service::impl::answer_mock(request_context& ctx, const relay_call& call,
                                                       usage_meter& meter) {
-    error_code ec;
-    const json::value body = json::parse(call.body, ec);  // decoded once already: cannot fail
-    const json::object empty;
-    const json::object& object = !ec && body.is_object() ? body.get_object() : empty;
-    auto reply = providers::mock::make_reply(object, call.format);
+    auto reply = providers::mock::make_reply(*call.tree, call.format);
     providers::mock::identity who{ctx.request_id(), call.canonical->model, std::time(nullptr)};
     meter.last.input_tokens = reply.input_tokens;
     meter.last.output_tokens = reply.output_tokens;
@@ -686,15 +686,9 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
     upstream::http_request_parts parts;
     if (pass_through) {
         // Same format: the client's body with the channel's model name (and, for Chat streams,
-        // the usage chunk the gateway needs for billing).
-        error_code ec;
-        json::value body = json::parse(call.body, ec);  // decoded once already
-        if (ec || !body.is_object()) {
-            co_return attempt{false, false, 400,
-                              client_error(format, 400, "invalid_request_error",
-                                           "The JSON body of your request must be an object.")};
-        }
-        json::object& object = body.get_object();
+        // the usage chunk the gateway needs for billing). A copy, which costs a fraction of
+        // parsing the bytes again: another channel may need the tree as the client sent it.
+        json::object object = *call.tree;
         object["model"] = upstream_model;
         if (stream && format == api_format::openai_chat &&
             caps.action("stream_options") != param_action::drop) {
@@ -709,7 +703,7 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
                                            report.error_message, report.error_param)};
         }
         upstream::apply_body_tuning(object, encode);
-        parts.body = json::serialize(body);
+        parts.body = json::serialize(object);
         parts.path = upstream::request_path(wire_format, upstream_model, stream);
         parts.headers.emplace_back("Content-Type", "application/json");
         if (format == api_format::anthropic_messages) {

@@ -272,8 +272,16 @@ struct counted_server {
     double per_event(const direction& d, bool bare_handler) {
         bare = bare_handler;
         run(d, 8);  // warm-up: the upstream connection is pooled, Asio's caches are filled
-        const auto small = run(d, 40);
-        const auto large = run(d, 160);
+        // On a loaded machine the gateway can find several of the 1 ms-apart events in one
+        // socket read and write them together; the figure needs mostly separate writes, so a
+        // run that coalesced too much is measured again.
+        measured small;
+        measured large;
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            small = run(d, 40);
+            large = run(d, 160);
+            if (large.writes > small.writes + 100) break;
+        }
         REQUIRE(large.writes > small.writes + 100);
         return static_cast<double>(large.allocations - small.allocations) /
                static_cast<double>(large.writes - small.writes);

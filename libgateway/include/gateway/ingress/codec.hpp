@@ -13,6 +13,9 @@
 #include "gateway/core/response.hpp"
 #include "gateway/core/stream_event.hpp"
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,7 +26,15 @@ namespace gateway::ingress {
 /// Decodes a client's request body. Errors: `errc::bad_request` with `report.error_message`
 /// (and `error_param`) saying what is wrong: malformed JSON, a missing required field, a wrong
 /// type, an unknown role or content type.
-result<request> decode_request(api_format format, std::string_view body,
+result<request> decode_request(api_format format, std::string_view body, conversion_report& report);
+
+/// `decode_request` in two steps, for a caller that keeps the parsed body: gatewayd relays the
+/// client's own JSON on pass-through and so parses it only once. `parse_request_body` fails as
+/// `decode_request` does on bytes that are not a JSON object (the same messages); the value it
+/// returns is an object.
+result<boost::json::value> parse_request_body(api_format format, std::string_view body,
+                                              conversion_report& report);
+result<request> decode_request(api_format format, const boost::json::object& body,
                                conversion_report& report);
 
 /// Where a Chat client gets the reasoning text (the `reasoning_format` URL parameter).

@@ -499,18 +499,22 @@ void append_block(std::string& out, const content_block& b) {
 
 }  // namespace
 
-result<request> decode_request(std::string_view body, conversion_report& report) {
+result<json::value> parse_request(std::string_view body, conversion_report& report) {
     std::string why;
     auto parsed = parse_json(body, &why);
     if (!parsed) {
         report.fail("", "The request body is not valid JSON: " + why);
         return errc::bad_request;
     }
-    const json::object* root = parsed->if_object();
-    if (root == nullptr) {
+    if (!parsed->is_object()) {
         report.fail("", "The request body must be a JSON object");
         return errc::bad_request;
     }
+    return parsed;
+}
+
+result<request> decode_request(const json::object& body, conversion_report& report) {
+    const json::object* root = &body;
     request req;
     req.source_format = api_format::anthropic_messages;
 

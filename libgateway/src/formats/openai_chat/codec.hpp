@@ -8,7 +8,8 @@
 namespace gateway::formats::openai_chat {
 
 // ---- client side (this format as spoken by clients) ----------------------------------------
-result<request> decode_request(std::string_view body, conversion_report& report);
+result<boost::json::value> parse_request(std::string_view body, conversion_report& report);
+result<request> decode_request(const boost::json::object& body, conversion_report& report);
 std::string encode_response(const response& res, const ingress::encode_options& options);
 std::unique_ptr<ingress::stream_encoder> make_stream_encoder(
     const ingress::encode_options& options);

@@ -680,18 +680,22 @@ bool request_reader::read(const json::object& root, request& req) {
 
 }  // namespace
 
-result<request> decode_request(std::string_view body, conversion_report& report) {
+result<json::value> parse_request(std::string_view body, conversion_report& report) {
     std::string why;
     auto parsed = parse_json(body, &why);
     if (!parsed) {
         report.fail("", "the request body is not valid JSON: " + why);
         return errc::bad_request;
     }
-    const json::object* root = parsed->if_object();
-    if (root == nullptr) {
+    if (!parsed->is_object()) {
         report.fail("", "the request body must be a JSON object");
         return errc::bad_request;
     }
+    return parsed;
+}
+
+result<request> decode_request(const json::object& body, conversion_report& report) {
+    const json::object* root = &body;
     request req;
     request_reader reader(report);
     if (!reader.read(*root, req)) return errc::bad_request;

@@ -24,8 +24,9 @@ const std::string dir = "anthropic_messages/";
 void check_request_case(const std::string& name) {
     INFO("case " << name);
     conversion_report report;
-    auto req =
-        am::decode_request(gateway::test::read_golden(dir + name + "/client_request.json"), report);
+    auto req = gateway::ingress::decode_request(
+        gateway::api_format::anthropic_messages,
+        gateway::test::read_golden(dir + name + "/client_request.json"), report);
     REQUIRE(req.has_value());
     gateway::test::check_golden_json(dir + name + "/canonical_request.json",
                                      gateway::to_json(*req));
@@ -45,7 +46,8 @@ void check_request_case(const std::string& name) {
 
 std::string decode_error_message(std::string_view body) {
     conversion_report report;
-    auto r = am::decode_request(body, report);
+    auto r =
+        gateway::ingress::decode_request(gateway::api_format::anthropic_messages, body, report);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error() == errc::bad_request);
     return report.error_param + " | " + report.error_message;
@@ -62,7 +64,8 @@ TEST_CASE("anthropic_messages: client requests decode to the canonical form",
 
 TEST_CASE("anthropic_messages: decoded request details", "[anthropic_messages]") {
     conversion_report report;
-    auto req = am::decode_request(
+    auto req = gateway::ingress::decode_request(
+        gateway::api_format::anthropic_messages,
         gateway::test::read_golden(dir + "request-full/client_request.json"), report);
     REQUIRE(req.has_value());
     CHECK(req->source_format == gateway::api_format::anthropic_messages);
@@ -84,7 +87,8 @@ TEST_CASE("anthropic_messages: decoded request details", "[anthropic_messages]")
 
 TEST_CASE("anthropic_messages: thinking variants and output_config", "[anthropic_messages]") {
     conversion_report report;
-    auto req = am::decode_request(
+    auto req = gateway::ingress::decode_request(
+        gateway::api_format::anthropic_messages,
         R"({"model":"claude-opus-4-6","max_tokens":100,"messages":[{"role":"user","content":"hi"}],
             "thinking":{"type":"adaptive","display":"omitted"},
             "output_config":{"effort":"max","format":{"type":"json_schema","schema":{"type":"object"}}}})",
@@ -99,7 +103,8 @@ TEST_CASE("anthropic_messages: thinking variants and output_config", "[anthropic
     CHECK(report.adjustments[0].param == "output_config.effort");
 
     conversion_report r2;
-    auto off = am::decode_request(
+    auto off = gateway::ingress::decode_request(
+        gateway::api_format::anthropic_messages,
         R"({"model":"m","max_tokens":1,"messages":[],"thinking":{"type":"disabled"}})", r2);
     REQUIRE(off.has_value());
     CHECK(off->reasoning.enabled == false);
@@ -214,7 +219,8 @@ TEST_CASE("anthropic_messages: foreign responses get Anthropic's shape", "[anthr
     body += json::serialize(v.at("content"));
     body += "}]}";
     conversion_report report;
-    auto req = am::decode_request(body, report);
+    auto req =
+        gateway::ingress::decode_request(gateway::api_format::anthropic_messages, body, report);
     REQUIRE(req.has_value());
     const auto& back = req->messages.at(0).content.at(0);
     CHECK(back.signature == "gAAAAABo");

@@ -222,7 +222,8 @@ TEST_CASE("anthropic_messages: fuzzed requests decode or fail cleanly, and re-en
             request_seeds()[static_cast<std::size_t>(i) % request_seeds().size()];
         const std::string input = mutate(seed, rng);
         gateway::conversion_report report;
-        auto req = am::decode_request(input, report);
+        auto req = gateway::ingress::decode_request(gateway::api_format::anthropic_messages, input,
+                                                    report);
         if (!req) {
             REQUIRE(req.error() == errc::bad_request);
             REQUIRE_FALSE(report.error_message.empty());
@@ -323,7 +324,8 @@ TEST_CASE("anthropic_messages: huge fields and deep nesting stay bounded",
     big.append(4u << 20, 'a');
     big += R"("}]})";
     gateway::conversion_report report;
-    auto req = am::decode_request(big, report);
+    auto req =
+        gateway::ingress::decode_request(gateway::api_format::anthropic_messages, big, report);
     REQUIRE(req.has_value());
     CHECK(req->messages.at(0).content.at(0).text.size() == (4u << 20));
 
@@ -332,7 +334,8 @@ TEST_CASE("anthropic_messages: huge fields and deep nesting stay bounded",
         R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_use","id":"a","name":"b","input":{"x":)";
     deep.append(100000, '[');
     gateway::conversion_report r2;
-    CHECK(am::decode_request(deep, r2).error() == errc::bad_request);
+    CHECK(gateway::ingress::decode_request(gateway::api_format::anthropic_messages, deep, r2)
+              .error() == errc::bad_request);
     gateway::conversion_report r3;
     CHECK(am::decode_response(deep, nullptr, r3).error() == errc::bad_upstream_response);
 

@@ -24,14 +24,14 @@ struct decode_failure {
 
 decode_failure decode_fails(std::string_view body) {
     conversion_report report;
-    auto r = chat::decode_request(body, report);
+    auto r = gateway::ingress::decode_request(gateway::api_format::openai_chat, body, report);
     REQUIRE_FALSE(r.has_value());
     return {r.error(), report.error_param, report.error_message};
 }
 
 request decode_ok(std::string_view body, conversion_report* out = nullptr) {
     conversion_report report;
-    auto r = chat::decode_request(body, report);
+    auto r = gateway::ingress::decode_request(gateway::api_format::openai_chat, body, report);
     INFO(report.error_message);
     REQUIRE(r.has_value());
     if (out != nullptr) *out = report;

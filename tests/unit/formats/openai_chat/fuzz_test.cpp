@@ -221,7 +221,7 @@ TEST_CASE("openai_chat fuzz: request decoder", "[openai_chat][fuzz]") {
         const std::string& base = inputs[pick(rng, std::size(inputs))];
         const std::string body = i % 3 == 0 ? mutate_bytes(base, rng) : mutate_json(base, rng);
         conversion_report report;
-        auto req = chat::decode_request(body, report);
+        auto req = gateway::ingress::decode_request(gateway::api_format::openai_chat, body, report);
         if (!req) {
             CHECK(req.error() == errc::bad_request);
             CHECK_FALSE(report.error_message.empty());
@@ -246,9 +246,10 @@ TEST_CASE("openai_chat fuzz: request decoder", "[openai_chat][fuzz]") {
     CHECK(decoded > 100);  // the mutations also reach the deeper parts of the decoder
 
     conversion_report report;
-    CHECK_FALSE(
-        chat::decode_request(R"({"model":"m","messages":)" + deep_nesting(100000) + "}", report)
-            .has_value());
+    CHECK_FALSE(gateway::ingress::decode_request(
+                    gateway::api_format::openai_chat,
+                    R"({"model":"m","messages":)" + deep_nesting(100000) + "}", report)
+                    .has_value());
     CHECK_FALSE(report.error_message.empty());
 }
 

@@ -148,7 +148,9 @@ TEST_CASE("openai_chat: client requests to canonical and back to an upstream bod
           case_t{"request-reasoning-model", "o3", false}}) {
         INFO(c.name);
         conversion_report report;
-        auto req = chat::decode_request(read_golden(dir(c.name) + "client_request.json"), report);
+        auto req = gateway::ingress::decode_request(
+            gateway::api_format::openai_chat, read_golden(dir(c.name) + "client_request.json"),
+            report);
         REQUIRE(req.has_value());
         check_golden_json(dir(c.name) + "canonical_request.json", to_json(*req));
 
@@ -166,8 +168,9 @@ TEST_CASE("openai_chat: client requests to canonical and back to an upstream bod
 TEST_CASE("openai_chat: the reports of the golden requests", "[openai_chat][golden]") {
     {
         conversion_report report;
-        auto req = chat::decode_request(read_golden("openai_chat/request-full/client_request.json"),
-                                        report);
+        auto req = gateway::ingress::decode_request(
+            gateway::api_format::openai_chat,
+            read_golden("openai_chat/request-full/client_request.json"), report);
         REQUIRE(req.has_value());
         CHECK(report.header_value().empty());
         CHECK(req->max_output_tokens == 500);  // max_completion_tokens wins over max_tokens
@@ -179,7 +182,8 @@ TEST_CASE("openai_chat: the reports of the golden requests", "[openai_chat][gold
     }
     {
         conversion_report report;
-        auto req = chat::decode_request(
+        auto req = gateway::ingress::decode_request(
+            gateway::api_format::openai_chat,
             read_golden("openai_chat/request-reasoning-model/client_request.json"), report);
         REQUIRE(req.has_value());
         conversion_report up;

@@ -232,7 +232,8 @@ TEST_CASE("openai_responses fuzz: request decoder", "[openai_responses][fuzz]") 
         const std::string& base = inputs[pick(rng, std::size(inputs))];
         const std::string body = i % 3 == 0 ? mutate_bytes(base, rng) : mutate_json(base, rng);
         conversion_report report;
-        auto req = responses::decode_request(body, report);
+        auto req =
+            gateway::ingress::decode_request(gateway::api_format::openai_responses, body, report);
         if (!req) {
             CHECK(req.error() == errc::bad_request);
             CHECK_FALSE(report.error_message.empty());
@@ -263,9 +264,10 @@ TEST_CASE("openai_responses fuzz: request decoder", "[openai_responses][fuzz]") 
     CHECK(decoded > 100);  // the mutations also reach the deeper parts of the decoder
 
     conversion_report report;
-    CHECK_FALSE(
-        responses::decode_request(R"({"model":"m","input":)" + deep_nesting(100000) + "}", report)
-            .has_value());
+    CHECK_FALSE(gateway::ingress::decode_request(
+                    gateway::api_format::openai_responses,
+                    R"({"model":"m","input":)" + deep_nesting(100000) + "}", report)
+                    .has_value());
     CHECK_FALSE(report.error_message.empty());
 }
 

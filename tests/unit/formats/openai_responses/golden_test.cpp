@@ -50,8 +50,9 @@ std::string check_stream_case(std::string_view c) {
 /// The decoded client request of a golden request case, as the `original` of encoders.
 request original_of(std::string_view request_case) {
     conversion_report report;
-    auto req =
-        responses::decode_request(read_golden(dir(request_case) + "client_request.json"), report);
+    auto req = gateway::ingress::decode_request(
+        gateway::api_format::openai_responses,
+        read_golden(dir(request_case) + "client_request.json"), report);
     REQUIRE(req.has_value());
     return *req;
 }
@@ -222,8 +223,9 @@ TEST_CASE("openai_responses: client requests to canonical and back to an upstrea
     for (const case_t& c : cases) {
         INFO(c.name);
         conversion_report report;
-        auto req =
-            responses::decode_request(read_golden(dir(c.name) + "client_request.json"), report);
+        auto req = gateway::ingress::decode_request(
+            gateway::api_format::openai_responses, read_golden(dir(c.name) + "client_request.json"),
+            report);
         INFO(report.error_message);
         REQUIRE(req.has_value());
         check_golden_json(dir(c.name) + "canonical_request.json", to_json(*req));
@@ -243,8 +245,9 @@ TEST_CASE("openai_responses: client requests to canonical and back to an upstrea
 
 TEST_CASE("openai_responses: the full request's decode report", "[openai_responses][golden]") {
     conversion_report report;
-    auto req =
-        responses::decode_request(read_golden(dir("request-full") + "client_request.json"), report);
+    auto req = gateway::ingress::decode_request(
+        gateway::api_format::openai_responses,
+        read_golden(dir("request-full") + "client_request.json"), report);
     REQUIRE(req.has_value());
     // The gateway writes its own events: the client's stream options cannot apply.
     CHECK(report.header_value() == "stream_options.include_obfuscation=dropped");

@@ -278,7 +278,8 @@ TEST_CASE("openai_responses encode_request: what Responses cannot carry", "[open
 TEST_CASE("openai_responses encode_request: a Responses client's own fields pass through",
           "[openai_responses]") {
     conversion_report report;
-    auto req = responses::decode_request(
+    auto req = gateway::ingress::decode_request(
+        gateway::api_format::openai_responses,
         R"({"model":"gpt-4o","input":"hi","instructions":"x","text":{"verbosity":"low"},
             "truncation":"auto","tool_choice":{"type":"allowed_tools","mode":"auto","tools":[]},
             "include":["message.output_text.logprobs"],"top_logprobs":2,
