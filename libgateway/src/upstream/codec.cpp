@@ -7,6 +7,7 @@
 #include "formats/bedrock_converse/codec.hpp"
 #include "formats/cohere_chat/codec.hpp"
 #include "formats/gemini/codec.hpp"
+#include "formats/json_util.hpp"
 #include "formats/openai_chat/codec.hpp"
 #include "formats/openai_chat/common.hpp"
 #include "formats/openai_responses/codec.hpp"
@@ -220,17 +221,9 @@ result<response_summary> summarize_response(upstream_format format, std::string_
     // freeing either, since only two members are read before it goes.
     alignas(std::max_align_t) unsigned char scratch[8192];
     boost::json::monotonic_resource arena(scratch, sizeof scratch);
-    error_code ec;
-    const boost::json::value parsed = boost::json::parse(body, ec, &arena);
-    if (ec) {
-        report.fail("", "the upstream's answer is not valid JSON: " + ec.message());
-        return errc::bad_upstream_response;
-    }
-    const boost::json::object* root = parsed.if_object();
-    if (root == nullptr) {
-        report.fail("", "the upstream's answer is not a JSON object");
-        return errc::bad_upstream_response;
-    }
+    const auto parsed = formats::parse_upstream_object(body, report, &arena);
+    if (!parsed) return parsed.error();
+    const boost::json::object* root = &parsed->get_object();
     response_summary summary;
     if (const auto* model = root->if_contains("model"); model != nullptr && !model->is_null()) {
         if (!model->is_string()) {
