@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
@@ -257,6 +258,10 @@ class upstream_exchange final : public exchange {
   private:
     /// The next piece of the body as it came off the wire.
     net::awaitable<result<std::string_view>> read_raw();
+    /// Feeds the parser what the connection has buffered, until body bytes come out, the message
+    /// ends or the parser needs the socket. Beast's async_read_some does the same, but posts its
+    /// completion through the scheduler even when it reads nothing. Returns a parse error.
+    error_code parse_buffered();
     error_code fail(errc e, std::string detail) noexcept;
     error_code fail_io(const error_code& ec, time_point deadline) noexcept;
     /// Returns the connection to the pool if the response allows it, else closes it.
@@ -388,6 +393,11 @@ net::awaitable<result<std::string_view>> upstream_exchange::read_raw() {
             if (total_deadline_ != no_deadline && clock_type::now() >= total_deadline_) {
                 co_return fail_io(beast::error::timeout, deadline);
             }
+            if (const error_code parse_ec = parse_buffered()) {
+                co_return fail_io(parse_ec, no_deadline);
+            }
+            if (body.size != 0) co_return body.view();
+            if (parser_->is_done()) break;
             set_expiry(c->tcp(), deadline);
             // (Not a conditional expression: GCC 12 miscompiles co_await inside `?:`.)
             error_code ec;
@@ -423,17 +433,22 @@ std::string_view upstream_exchange::read_buffered() noexcept {
     if (inflater_ || cancelled_ || error_ || !conn_) return {};
     auto& body = parser_->get().body();
     body.clear();
+    if (const error_code ec = parse_buffered()) {
+        fail_io(ec, no_deadline);  // seen by the next async_read_some
+        return {};
+    }
+    return body.view();
+}
+
+error_code upstream_exchange::parse_buffered() {
+    const auto& body = parser_->get().body();
     auto& buffer = conn_->buffer();
-    while (!parser_->is_done() && buffer.size() != 0) {
+    while (!parser_->is_done() && buffer.size() != 0 && body.size == 0) {
         error_code ec;
         const std::size_t used = parser_->put(buffer.data(), ec);
         buffer.consume(used);
         if (ec == bhttp::error::need_more || ec == bhttp::error::need_buffer) break;
-        if (ec) {
-            fail_io(ec, no_deadline);  // a parse error, seen by the next async_read_some
-            return {};
-        }
-        if (body.size != 0) return body.view();
+        if (ec) return ec;
         if (used == 0) break;
     }
     return {};
@@ -695,6 +710,8 @@ net::awaitable<result<std::unique_ptr<connection>>> client::impl::connect(
     if (ec) co_return ec;
     ++opened;
     stream.socket().set_option(tcp::no_delay(true), ec);  // small writes must not wait
+    // write_now sends a plain request without blocking; Asio's async operations are unaffected.
+    if (!t.tls) stream.socket().non_blocking(true, ec);
 
     if (t.tls) {
         SSL* ssl_handle = conn->tls_stream().native_handle();
@@ -803,8 +820,14 @@ net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(re
             std::tie(wec, std::ignore) =
                 co_await net::async_write(conn->tls_stream(), request_bytes, use_tuple);
         } else {
-            std::tie(wec, std::ignore) =
-                co_await net::async_write(conn->plain_stream(), request_bytes, use_tuple);
+            const std::size_t sent =
+                detail::write_now(conn->plain_stream().socket(), request_bytes, wec);
+            if (!wec && sent != net::buffer_size(request_bytes)) {
+                beast::buffers_suffix<std::array<net::const_buffer, 2>> rest(request_bytes);
+                rest.consume(sent);
+                std::tie(wec, std::ignore) =
+                    co_await net::async_write(conn->plain_stream(), rest, use_tuple);
+            }
         }
         if (wec == net::error::operation_aborted) {
             co_return fail(errc::cancelled, "sending the request was cancelled");

@@ -5,6 +5,8 @@
 // buffers costs a fraction of that, and the bytes are the same (tests/unit/http/wire_test.cpp).
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 
@@ -37,5 +39,20 @@ class chunk_buffers {
 
 // The last chunk of a chunked body with no trailer fields.
 inline constexpr std::string_view last_chunk = "0\r\n\r\n";
+
+// Writes what a socket in non-blocking mode takes right now and returns the byte count; `ec` is
+// set only by a real failure, not by a full send buffer. A small write done here needs no
+// completion handler, no trip through the scheduler and no write timer; the caller writes the
+// rest asynchronously, under its deadline.
+template <class ConstBuffers>
+std::size_t write_now(boost::asio::ip::tcp::socket& socket, const ConstBuffers& buffers,
+                      boost::system::error_code& ec) {
+    const std::size_t sent = socket.write_some(buffers, ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+        ec = {};
+        return 0;
+    }
+    return ec ? 0 : sent;
+}
 
 }  // namespace gateway::http::detail

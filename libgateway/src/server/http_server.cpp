@@ -11,22 +11,25 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
 #include <list>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 namespace gateway::server {
 
@@ -38,6 +41,17 @@ using tcp = net::ip::tcp;
 namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+using clock_type = std::chrono::steady_clock;
+constexpr clock_type::time_point no_deadline = clock_type::time_point::max();
+
+// How often each worker checks its connections' deadlines: a tenth of the shortest timeout,
+// between 10 ms and 1 s, so a timeout fires at most that much late.
+std::chrono::milliseconds sweep_interval(const server_options& o) {
+    using std::chrono::milliseconds;
+    const milliseconds shortest =
+        std::min({o.header_timeout, o.body_timeout, o.idle_timeout, o.write_timeout});
+    return std::clamp(shortest / 10, milliseconds(10), milliseconds(1000));
+}
 
 // Request ids are 32 hex digits: a random per-thread prefix and a counter, so generating one
 // costs no system call and no lock.
@@ -97,9 +111,23 @@ void arm(const std::shared_ptr<close_watch>& watch) {
 
 }  // namespace
 
+// One worker's deadline check, re-armed while the worker has connections. A timer per
+// connection, re-armed around every read and write, would cost two timer-queue changes (and a
+// timerfd_settime each) per operation; a store of the deadline costs nothing.
+struct deadline_sweep {
+    explicit deadline_sweep(net::io_context& context, std::size_t w) : timer(context), worker(w) {}
+    net::steady_timer timer;
+    std::size_t worker;
+};
+
 struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     impl(io_pool& p, server_options o, request_handler h)
-        : pool(p), options(std::move(o)), handler(std::move(h)), registries(p.size()) {}
+        : pool(p),
+          options(std::move(o)),
+          handler(std::move(h)),
+          registries(p.size()),
+          sweeps(p.size(), nullptr),
+          sweep_every(sweep_interval(options)) {}
 
     io_pool& pool;
     server_options options;
@@ -110,10 +138,16 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     std::atomic<bool> accepting{false};  // the accept loop runs (and owns the acceptor)
     std::atomic<std::size_t> connections{0};
     std::atomic<std::size_t> requests{0};
-    // Sessions per worker, touched only on that worker's thread.
+    // Sessions per worker, and the worker's running deadline sweep (null when it has none),
+    // touched only on that worker's thread.
     std::vector<std::list<session*>> registries;
+    std::vector<deadline_sweep*> sweeps;
+    std::chrono::milliseconds sweep_every;
 
     net::awaitable<void> accept_loop();
+    void register_session(session* s, std::size_t worker);
+    void unregister_session(std::list<session*>::iterator registration, std::size_t worker);
+    void arm_sweep(std::shared_ptr<deadline_sweep> sweep);
     template <class F>
     void for_each_session(F f);
 };
@@ -122,10 +156,10 @@ class session {
   public:
     session(std::shared_ptr<http_server::impl> server, tcp::socket socket, std::size_t worker)
         : server_(std::move(server)),
-          stream_(std::move(socket)),
+          socket_(std::move(socket)),
           worker_(worker),
           watch_(std::make_shared<close_watch>()) {
-        watch_->socket = &stream_.socket();
+        watch_->socket = &socket_;
     }
 
     ~session() {
@@ -140,7 +174,7 @@ class session {
         if (idle_) {
             closing_ = true;
             error_code ignored;
-            stream_.socket().cancel(ignored);
+            socket_.cancel(ignored);
         } else {
             close_requested_ = true;
         }
@@ -149,21 +183,36 @@ class session {
     void close_now() {
         closing_ = true;
         error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        stream_.socket().cancel(ignored);
+        socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        socket_.cancel(ignored);
+    }
+
+    // Called by the worker's sweep: the read or write under way has run out of time.
+    void cancel_if_due(clock_type::time_point now) {
+        if (now < deadline_) return;
+        deadline_ = no_deadline;
+        error_code ignored;
+        socket_.cancel(ignored);
     }
 
   private:
     friend class request_context;
+    friend struct http_server::impl;
 
     net::awaitable<error_code> write_error(unsigned status, std::string_view path,
                                            std::string_view message);
     net::awaitable<error_code> write_continue();
     // One response: its header (serialised into head_) and its body, in one write.
     net::awaitable<error_code> write_response(const http::response<http::string_body>& res);
+    // Writes all of `buffers` under write_timeout.
+    template <class ConstBuffers>
+    net::awaitable<error_code> send_all(const ConstBuffers& buffers);
+    // A deadline holds only while one read or write on the socket is pending.
+    void expire_in(std::chrono::milliseconds timeout) { deadline_ = clock_type::now() + timeout; }
 
     std::shared_ptr<http_server::impl> server_;
-    beast::tcp_stream stream_;
+    tcp::socket socket_;
+    clock_type::time_point deadline_ = no_deadline;
     beast::flat_buffer buffer_;
     std::size_t worker_;
     std::shared_ptr<close_watch> watch_;
@@ -242,10 +291,7 @@ net::awaitable<error_code> request_context::begin_stream(unsigned status,
     auto& head = session_.head_;
     head.clear();
     gateway::http::detail::append_head(head, res.base());
-    session_.stream_.expires_after(session_.server_->options.write_timeout);
-    auto [ec, n] = co_await net::async_write(session_.stream_, net::buffer(head), use_tuple);
-    (void)n;
-    co_return ec;
+    co_return co_await session_.send_all(net::buffer(head));
 }
 
 net::awaitable<error_code> request_context::write(std::string_view bytes) {
@@ -253,19 +299,14 @@ net::awaitable<error_code> request_context::write(std::string_view bytes) {
     if (bytes.empty()) co_return error_code{};
     if (bytes_written_ == 0) first_byte_at_ = std::chrono::steady_clock::now();
     bytes_written_ += bytes.size();
-    session_.stream_.expires_after(session_.server_->options.write_timeout);
     const gateway::http::detail::chunk_buffers chunk(bytes);
-    auto [ec, n] = co_await net::async_write(session_.stream_, chunk.buffers(), use_tuple);
-    (void)n;
-    co_return ec;
+    co_return co_await session_.send_all(chunk.buffers());
 }
 
 net::awaitable<error_code> request_context::end_stream() {
     if (!response_started_ || response_finished_) co_return make_error_code(errc::bad_request);
-    session_.stream_.expires_after(session_.server_->options.write_timeout);
-    auto [ec, n] = co_await net::async_write(
-        session_.stream_, net::buffer(gateway::http::detail::last_chunk), use_tuple);
-    (void)n;
+    const error_code ec =
+        co_await session_.send_all(net::buffer(gateway::http::detail::last_chunk));
     response_finished_ = !ec;
     co_return ec;
 }
@@ -306,38 +347,41 @@ net::awaitable<error_code> session::write_response(const http::response<http::st
     head_.clear();
     gateway::http::detail::append_head(head_, res.base());
     const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(res.body())};
-    stream_.expires_after(server_->options.write_timeout);
-    auto [ec, n] = co_await net::async_write(stream_, buffers, use_tuple);
-    (void)n;
-    co_return ec;
+    co_return co_await send_all(buffers);
 }
 
 net::awaitable<error_code> session::write_continue() {
     static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-    stream_.expires_after(server_->options.write_timeout);
-    auto [ec, n] = co_await net::async_write(
-        stream_, net::const_buffer(continue_line.data(), continue_line.size()), use_tuple);
+    co_return co_await send_all(net::const_buffer(continue_line.data(), continue_line.size()));
+}
+
+template <class ConstBuffers>
+net::awaitable<error_code> session::send_all(const ConstBuffers& buffers) {
+    error_code ec;
+    const std::size_t sent = gateway::http::detail::write_now(socket_, buffers, ec);
+    if (ec || sent == net::buffer_size(buffers)) co_return ec;
+    beast::buffers_suffix<ConstBuffers> rest(buffers);
+    rest.consume(sent);
+    expire_in(server_->options.write_timeout);
+    auto [write_ec, n] = co_await net::async_write(socket_, rest, use_tuple);
     (void)n;
-    co_return ec;
+    deadline_ = no_deadline;
+    co_return write_ec;
 }
 
 net::awaitable<void> session::run() {
-    auto& registry = server_->registries[worker_];
-    registration_ = registry.insert(registry.end(), this);
-    ++server_->connections;
+    server_->register_session(this, worker_);
     struct unregister {
         session* self;
-        ~unregister() {
-            self->server_->registries[self->worker_].erase(self->registration_);
-            --self->server_->connections;
-        }
+        ~unregister() { self->server_->unregister_session(self->registration_, self->worker_); }
     } unregister_on_exit{this};
 
     const auto& options = server_->options;
     error_code ignored;
-    stream_.socket().set_option(tcp::no_delay(true), ignored);
-    // The close watcher peeks without blocking; Asio's async operations are unaffected.
-    stream_.socket().non_blocking(true, ignored);
+    socket_.set_option(tcp::no_delay(true), ignored);
+    // The close watcher peeks and send_all writes without blocking; Asio's async operations are
+    // unaffected.
+    socket_.non_blocking(true, ignored);
 
     bool first = true;
     while (!closing_) {
@@ -347,9 +391,10 @@ net::awaitable<void> session::run() {
         parser.body_limit(options.max_body_bytes);
 
         idle_ = true;
-        stream_.expires_after(first ? options.header_timeout : options.idle_timeout);
+        expire_in(first ? options.header_timeout : options.idle_timeout);
         auto [read_ec, header_bytes] =
-            co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
+            co_await http::async_read_header(socket_, buffer_, parser, use_tuple);
+        deadline_ = no_deadline;
         (void)header_bytes;
         idle_ = false;
         first = false;
@@ -377,10 +422,21 @@ net::awaitable<void> session::run() {
             if (beast::iequals(header[http::field::expect], "100-continue")) {
                 if (co_await write_continue()) break;
             }
-            stream_.expires_after(options.body_timeout);
-            auto [body_ec, body_bytes] =
-                co_await http::async_read(stream_, buffer_, parser, use_tuple);
-            (void)body_bytes;
+            // Body bytes that came with the headers are parsed here: Beast's async_read would
+            // post its completion through the scheduler even without reading the socket.
+            error_code body_ec;
+            while (!parser.is_done() && buffer_.size() != 0) {
+                const std::size_t used = parser.put(buffer_.data(), body_ec);
+                buffer_.consume(used);
+                if (body_ec == http::error::need_more) body_ec = {};
+                if (body_ec || used == 0) break;
+            }
+            if (!body_ec && !parser.is_done()) {
+                expire_in(options.body_timeout);
+                std::tie(body_ec, std::ignore) =
+                    co_await http::async_read(socket_, buffer_, parser, use_tuple);
+                deadline_ = no_deadline;
+            }
             if (body_ec == http::error::body_limit) {
                 co_await write_error(413, target,
                                      fmt::format("request body exceeds the limit of {} bytes",
@@ -389,7 +445,6 @@ net::awaitable<void> session::run() {
             }
             if (body_ec) break;
         }
-        stream_.expires_never();
 
         ++server_->requests;
         request_context ctx{*this, parser.release(), next_request_id(), worker_};
@@ -410,8 +465,8 @@ net::awaitable<void> session::run() {
         if (!keep_alive) break;
         watch_->fired = false;
     }
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    socket_.close(ignored);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -439,6 +494,44 @@ net::awaitable<void> http_server::impl::accept_loop() {
     // Destroyed here, on its own thread, so no I/O object outlives a running context.
     acceptor.reset();
     accepting = false;
+}
+
+void http_server::impl::register_session(session* s, std::size_t worker) {
+    auto& registry = registries[worker];
+    s->registration_ = registry.insert(registry.end(), s);
+    ++connections;
+    if (sweeps[worker] == nullptr) {
+        auto sweep = std::make_shared<deadline_sweep>(pool.context(worker), worker);
+        sweeps[worker] = sweep.get();
+        arm_sweep(std::move(sweep));
+    }
+}
+
+void http_server::impl::unregister_session(std::list<session*>::iterator registration,
+                                           std::size_t worker) {
+    auto& registry = registries[worker];
+    registry.erase(registration);
+    --connections;
+    // An idle worker holds no timer, so a pool being joined is not kept waiting for a tick.
+    if (registry.empty() && sweeps[worker] != nullptr) sweeps[worker]->timer.cancel();
+}
+
+void http_server::impl::arm_sweep(std::shared_ptr<deadline_sweep> sweep) {
+    sweep->timer.expires_after(sweep_every);
+    sweep->timer.async_wait([self = shared_from_this(), sweep](error_code ec) mutable {
+        const std::size_t worker = sweep->worker;
+        if (self->registries[worker].empty()) {
+            self->sweeps[worker] = nullptr;
+            return;
+        }
+        // A cancelled wait whose worker has a new connection by now only re-arms.
+        if (!ec) {
+            const auto now = clock_type::now();
+            // Cancelling only wakes a session's coroutine later; the list is not changed here.
+            for (session* s : self->registries[worker]) s->cancel_if_due(now);
+        }
+        self->arm_sweep(std::move(sweep));
+    });
 }
 
 template <class F>

@@ -136,6 +136,36 @@ TEST_CASE("a silent client is dropped after the header timeout", "[server]") {
     REQUIRE(std::chrono::steady_clock::now() - start < 3s);
 }
 
+TEST_CASE("an idle keep-alive connection is closed after the idle timeout", "[server]") {
+    server_options options;
+    options.idle_timeout = 300ms;
+    running_server s{options, echo_handler()};
+    raw_connection conn{s.port()};
+    conn.send(raw_request("/first"));
+    REQUIRE(conn.read_until("\r\n\r\n", 2s).find("HTTP/1.1 200") == 0);
+    auto start = std::chrono::steady_clock::now();
+    conn.read_to_end(5s);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    REQUIRE(waited >= 250ms);
+    REQUIRE(waited < 3s);
+}
+
+TEST_CASE("the write timeout counts only while a write waits, not between writes", "[server]") {
+    server_options options;
+    options.write_timeout = 100ms;
+    running_server s{options, [](request_context& ctx) -> net::awaitable<void> {
+                         co_await ctx.begin_stream(200, "text/event-stream");
+                         co_await ctx.write("data: 1\n\n");
+                         co_await sleep_for(400ms);  // a slow upstream, four timeouts long
+                         co_await ctx.write("data: 2\n\n");
+                         co_await ctx.end_stream();
+                     }};
+    raw_connection conn{s.port()};
+    conn.send(raw_request("/stream"));
+    auto raw = conn.read_until("\r\n0\r\n\r\n", 5s);
+    REQUIRE(dechunk(raw.substr(raw.find("\r\n\r\n") + 4)) == "data: 1\n\ndata: 2\n\n");
+}
+
 TEST_CASE("handlers that fail or say nothing still answer 500", "[server]") {
     running_server s{{}, [](request_context& ctx) -> net::awaitable<void> {
                          if (ctx.path() == "/throw") throw std::runtime_error("boom");

@@ -5,8 +5,10 @@
 /// Each connection is served by one coroutine on one context of the pool (no strand needed).
 /// Request headers and bodies are read under `header_timeout`/`body_timeout`, keep-alive waits
 /// under `idle_timeout`, every write under `write_timeout` (so a stalled client is dropped
-/// instead of holding memory). Bodies above `max_body_bytes` get 413. `Expect: 100-continue` is
-/// answered. Every response carries `X-Request-Id`.
+/// instead of holding memory). A deadline runs only while a read or write on the client socket
+/// waits; one timer per worker checks them every tenth of the shortest timeout (10 ms to 1 s),
+/// so a timeout fires up to that much late. Bodies above `max_body_bytes` get 413.
+/// `Expect: 100-continue` is answered. Every response carries `X-Request-Id`.
 ///
 /// Thread safety: `listen` once; `stop_accepting`, `close_idle_connections`,
 /// `close_all_connections`, `shutdown` and the counters may be called from any thread.
