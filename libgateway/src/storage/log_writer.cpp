@@ -9,8 +9,10 @@
 
 namespace gateway::storage {
 
-log_writer::log_writer(store& s, std::size_t max_batch)
-    : store_(s), max_batch_(std::max<std::size_t>(1, max_batch)) {
+log_writer::log_writer(store& s, std::size_t max_batch, std::chrono::milliseconds commit_interval)
+    : store_(s),
+      max_batch_(std::max<std::size_t>(1, max_batch)),
+      commit_interval_(commit_interval) {
     thread_ = std::thread([this] { run(); });
 }
 
@@ -24,19 +26,22 @@ log_writer::~log_writer() {
 }
 
 void log_writer::submit(request_log log) {
-    bool full = false;
+    bool wake = false;
     {
         std::lock_guard lock{mutex_};
+        // The first log of a batch starts the writer's commit_interval; a full batch ends it.
+        if (queue_.empty()) first_queued_at_ = std::chrono::steady_clock::now();
         queue_.push_back(std::move(log));
         ++submitted_;
-        full = queue_.size() >= max_batch_;
+        wake = queue_.size() == 1 || queue_.size() >= max_batch_;
     }
-    if (full) wake_.notify_one();
+    if (wake) wake_.notify_one();
 }
 
 void log_writer::flush() {
     std::unique_lock lock{mutex_};
     auto target = submitted_;
+    flush_to_ = std::max(flush_to_, target);
     wake_.notify_one();
     done_.wait(lock, [&] { return finished_ >= target; });
 }
@@ -60,12 +65,16 @@ void log_writer::run() {
             if (stopping_) return;
             continue;
         }
+        wake_.wait_until(lock, first_queued_at_ + commit_interval_, [&] {
+            return stopping_ || queue_.size() >= max_batch_ || flush_to_ > finished_;
+        });
         if (queue_.size() <= max_batch_) {
             batch.swap(queue_);
         } else {
             auto end = queue_.begin() + static_cast<std::ptrdiff_t>(max_batch_);
             batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
             queue_.erase(queue_.begin(), end);
+            // The rest has waited since before this batch was taken: it is due at once.
         }
         lock.unlock();
         result<void> outcome = make_error_code(errc::storage_error);

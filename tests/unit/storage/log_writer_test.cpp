@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <thread>
 
 using namespace gateway::storage;
@@ -68,4 +69,31 @@ TEST_CASE("flush returns at once when nothing is queued", "[storage]") {
     log_writer writer{**opened};
     writer.flush();
     REQUIRE(writer.written() == 0);
+}
+
+TEST_CASE("a lone log is written within the commit interval, without a flush", "[storage]") {
+    auto opened = open_sqlite_store(":memory:");
+    REQUIRE(opened.has_value());
+    log_writer writer{**opened, 512, std::chrono::milliseconds(20)};
+    writer.submit(log_for(0, 0, 1));
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (writer.written() == 0 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    REQUIRE(writer.written() == 1);
+}
+
+TEST_CASE("flush and a full batch do not wait for the commit interval", "[storage]") {
+    auto opened = open_sqlite_store(":memory:");
+    REQUIRE(opened.has_value());
+    log_writer writer{**opened, 4, std::chrono::hours(1)};
+    writer.submit(log_for(0, 0, 1));
+    writer.flush();
+    REQUIRE(writer.written() == 1);
+    for (int i = 2; i <= 5; ++i) writer.submit(log_for(0, 0, i));
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (writer.written() < 5 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    REQUIRE(writer.written() == 5);
 }

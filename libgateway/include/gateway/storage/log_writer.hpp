@@ -2,9 +2,11 @@
 /// Writes request logs (and their quota charges) to a store from a background thread, so no
 /// request waits for the disk.
 ///
-/// `submit` only appends to a queue under a short lock. The writer thread writes as soon as
-/// logs wait, up to `max_batch` per transaction; under load, the logs that arrive while one
-/// batch is written form the next (group commit).
+/// `submit` only appends to a queue under a short lock. The writer thread commits the queue in
+/// one transaction when `max_batch` logs wait, when `flush` is called, or `commit_interval`
+/// after the first log of the batch was submitted, whichever comes first (group commit: at
+/// 8,000 requests/s one transaction carries hundreds of logs instead of two, and a quiet
+/// gateway still has every log on disk within `commit_interval`).
 /// A failed batch is retried (up to 3 times) and then counted in `failed()` and reported in
 /// the log; the destructor writes everything still queued.
 /// Thread safety: every member may be called from any thread.
@@ -22,7 +24,8 @@ namespace gateway::storage {
 
 class log_writer {
   public:
-    explicit log_writer(store& s, std::size_t max_batch = 512);
+    explicit log_writer(store& s, std::size_t max_batch = 512,
+                        std::chrono::milliseconds commit_interval = std::chrono::milliseconds(50));
     ~log_writer();
     log_writer(const log_writer&) = delete;
     log_writer& operator=(const log_writer&) = delete;
@@ -39,11 +42,14 @@ class log_writer {
 
     store& store_;
     std::size_t max_batch_;
+    std::chrono::milliseconds commit_interval_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable done_;
     std::vector<request_log> queue_;
+    std::chrono::steady_clock::time_point first_queued_at_{};  // of the oldest queued log
     std::uint64_t submitted_ = 0;
+    std::uint64_t flush_to_ = 0;  // every log up to this count is wanted on disk now
     std::uint64_t finished_ = 0;  // written or failed
     std::uint64_t written_ = 0;
     std::uint64_t failed_ = 0;
