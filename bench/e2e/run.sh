@@ -160,7 +160,7 @@ throughput() {
 # latency NAME URL BODY N: p50/p99 and first event at one connection.
 latency() {
     local out
-    out=$("$probe" latency "$2" "$work/$3" "$4" ${5:+--save "$work/$5"})
+    out=$(taskset -c "$load_cpu" "$probe" latency "$2" "$work/$3" "$4" ${5:+--save "$work/$5"})
     echo "$1 $out" | tee -a "$results"
 }
 
@@ -231,11 +231,11 @@ gw_peak=$(field "$("$probe" rss "$gw_pid")" peak_kib)
 echo "peak RSS after the load: gatewayd ${gw_peak} KiB" | tee -a "$results"
 
 echo "-- $streams concurrent paced streams (300 events, 20 ms apart)"
-echo "hold:nginx $("$probe" hold "$relay/long/v1/chat/completions" "$work/req-chat-long.json" "$streams" $relay_worker)" | tee -a "$results"
-echo "hold:gatewayd $("$probe" hold "$gw/v1/chat/completions" "$work/req-chat-long.json" "$streams" "$gw_pid")" | tee -a "$results"
+echo "hold:nginx $(taskset -c "$load_cpu" "$probe" hold "$relay/long/v1/chat/completions" "$work/req-chat-long.json" "$streams" $relay_worker)" | tee -a "$results"
+echo "hold:gatewayd $(taskset -c "$load_cpu" "$probe" hold "$gw/v1/chat/completions" "$work/req-chat-long.json" "$streams" "$gw_pid")" | tee -a "$results"
 
 echo "-- a client that never reads a 64 MiB stream"
-echo "stall:gatewayd $("$probe" stall "$gw_port" /v1/chat/completions "$work/req-chat-huge.json" "$gw_pid" 5)" | tee -a "$results"
+echo "stall:gatewayd $(taskset -c "$load_cpu" "$probe" stall "$gw_port" /v1/chat/completions "$work/req-chat-huge.json" "$gw_pid" 5)" | tee -a "$results"
 
 echo "== results: $results"
 cat "$results" >"$root/build/release/bench-e2e-results.txt"
