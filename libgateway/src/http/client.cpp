@@ -184,6 +184,15 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         return e;
     }
 
+    // The URLs parsed last, round robin: a gateway calls the same few endpoints again and
+    // again, and parsing one costs more than the rest of a request's header work. Shared, since
+    // an open that is waiting on the network must not lose its target to a newer URL.
+    std::array<std::pair<std::string, std::shared_ptr<const detail::upstream_target>>, 16>
+        recent_targets;
+    std::size_t next_target_slot = 0;
+    /// The parsed `url`, null when it is malformed.
+    std::shared_ptr<const detail::upstream_target> target_for(std::string_view url);
+
     std::unique_ptr<connection> take_idle(const detail::upstream_target& t);
     void put_idle(std::unique_ptr<connection> c) noexcept;
     void close_idle() noexcept;
@@ -758,11 +767,24 @@ net::awaitable<result<std::unique_ptr<connection>>> client::impl::connect(
     co_return conn;
 }
 
+std::shared_ptr<const detail::upstream_target> client::impl::target_for(std::string_view url) {
+    for (const auto& [cached_url, target] : recent_targets) {
+        if (target && cached_url == url) return target;
+    }
+    auto parsed = detail::parse_upstream_url(url);
+    if (!parsed) return nullptr;
+    auto target = std::make_shared<const detail::upstream_target>(std::move(*parsed));
+    auto& slot = recent_targets[next_target_slot++ % recent_targets.size()];
+    slot.first.assign(url);
+    slot.second = target;
+    return target;
+}
+
 net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(request req) {
-    auto parsed = detail::parse_upstream_url(req.url);
+    const auto target = target_for(req.url);
     // The URL itself is not repeated: query strings can carry API keys.
-    if (!parsed) co_return fail(errc::bad_request, "malformed upstream URL");
-    const detail::upstream_target& t = *parsed;
+    if (!target) co_return fail(errc::bad_request, "malformed upstream URL");
+    const detail::upstream_target& t = *target;
 
     const timeouts tmo = req.deadlines.value_or(options.default_timeouts);
     const time_point total_deadline = deadline_after(tmo.total, no_deadline);

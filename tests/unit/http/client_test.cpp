@@ -402,6 +402,24 @@ TEST_CASE("client: sequential requests reuse one pooled connection", "[http]") {
     CHECK(c.idle_connections() == 0);
 }
 
+TEST_CASE("client: each of many URLs reaches its own path and query", "[http]") {
+    fake_upstream upstream([](const recorded_request& r) { return json_response(200, r.target); });
+    net::io_context ioc;
+    client c(ioc.get_executor());
+    // More distinct URLs than the client keeps parsed, each asked for twice, in two orders.
+    std::vector<std::string> targets;
+    for (int i = 0; i < 40; ++i) targets.push_back(fmt::format("/v1/m{}?key=k{}", i, i % 7));
+    for (int round = 0; round < 2; ++round) {
+        for (std::size_t i = 0; i < targets.size(); ++i) {
+            const auto& target = round == 0 ? targets[i] : targets[targets.size() - 1 - i];
+            auto res = run_coro(ioc, send(c, post(upstream.base_url() + target, "{}")));
+            REQUIRE(res.has_value());
+            REQUIRE(res->body == target);
+        }
+    }
+    CHECK(c.connections_opened() == 1);
+}
+
 TEST_CASE("client: close_after responses get a new connection each time", "[http]") {
     fake_upstream upstream([](const recorded_request& r) {
         auto res = json_response(200, "{\"path\":\"" + r.target + "\"}");
