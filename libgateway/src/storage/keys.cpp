@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -32,8 +33,13 @@ std::string hash_key(std::string_view key) {
     // own tables.
     static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
     const EVP_MD* md = sha256 != nullptr ? sha256 : EVP_sha256();
-    if (EVP_Digest(key.data(), key.size(), digest.data(), &digest_size, md, nullptr) != 1 ||
-        digest_size != 32) {
+    // One context per thread, reset for each key: EVP_Digest allocates and frees one per call.
+    thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context{EVP_MD_CTX_new(),
+                                                                                  &EVP_MD_CTX_free};
+    EVP_MD_CTX* ctx = context.get();
+    if (ctx == nullptr || EVP_DigestInit_ex2(ctx, md, nullptr) != 1 ||
+        EVP_DigestUpdate(ctx, key.data(), key.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx, digest.data(), &digest_size) != 1 || digest_size != 32) {
         // Only an allocation failure gets here. An empty hash never matches a stored one (the
         // store only accepts 64 hex digits), so a lookup fails closed.
         return {};
