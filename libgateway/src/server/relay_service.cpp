@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <boost/asio/this_coro.hpp>
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -688,7 +689,9 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
         // Same format: the client's body with the channel's model name (and, for Chat streams,
         // the usage chunk the gateway needs for billing). A copy, since another channel may
         // need the tree as the client sent it; about two thirds of what parsing again costs.
-        json::object object = *call.tree;
+        // It lives only until serialised, so its nodes go into one block, freed at once.
+        json::monotonic_resource arena(formats::read_arena_size(ctx.request().body()));
+        json::object object(*call.tree, &arena);
         object["model"] = upstream_model;
         if (stream && format == api_format::openai_chat &&
             caps.action("stream_options") != param_action::drop) {
