@@ -3,17 +3,13 @@
 #include "gateway/upstream/codec.hpp"
 
 #include "formats/anthropic_messages/codec.hpp"
-#include "formats/anthropic_messages/common.hpp"
 #include "formats/bedrock_converse/codec.hpp"
 #include "formats/cohere_chat/codec.hpp"
 #include "formats/gemini/codec.hpp"
 #include "formats/json_util.hpp"
 #include "formats/openai_chat/codec.hpp"
-#include "formats/openai_chat/common.hpp"
 #include "formats/openai_responses/codec.hpp"
-#include "formats/openai_responses/common.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -205,73 +201,6 @@ result<response> decode_response(upstream_format format, std::string_view body,
             return formats::bedrock_converse::decode_response(body, original, report);
     }
     return errc::bad_upstream_response;
-}
-
-result<response_summary> summarize_response(upstream_format format, std::string_view body,
-                                            conversion_report& report) {
-    const bool summarised = format == upstream_format::openai_chat ||
-                            format == upstream_format::openai_responses ||
-                            format == upstream_format::anthropic_messages;
-    if (!summarised) {
-        auto decoded = decode_response(format, body, nullptr, report);
-        if (!decoded) return decoded.error();
-        return response_summary{decoded->usage, std::move(decoded->model)};
-    }
-    // The tree lives in this arena, on the stack while it fits: no allocation per node, and no
-    // freeing either, since only two members are read before it goes.
-    alignas(std::max_align_t) unsigned char scratch[8192];
-    boost::json::monotonic_resource arena(scratch, sizeof scratch);
-    const auto parsed = formats::parse_upstream_object(body, report, &arena);
-    if (!parsed) return parsed.error();
-    const boost::json::object* root = &parsed->get_object();
-    response_summary summary;
-    if (const auto* model = root->if_contains("model"); model != nullptr && !model->is_null()) {
-        if (!model->is_string()) {
-            report.fail("model", "expected a string");
-            return errc::bad_upstream_response;
-        }
-        summary.model = model->get_string();
-    }
-    const auto* usage = root->if_contains("usage");
-    if (usage != nullptr && usage->is_null()) usage = nullptr;
-    if (usage != nullptr && !usage->is_object()) {
-        report.fail("usage", "malformed usage object");
-        return errc::bad_upstream_response;
-    }
-    bool usage_ok = true;
-    switch (format) {
-        case upstream_format::openai_chat:
-            if (const auto* err = root->if_contains("error"); err != nullptr && err->is_object()) {
-                std::string what = "an error body in a successful answer: ";
-                if (const auto* m = err->get_object().if_contains("message");
-                    m != nullptr && m->is_string()) {
-                    what += m->get_string();
-                }
-                report.fail("error", what);
-                return errc::bad_upstream_response;
-            }
-            if (usage != nullptr) {
-                usage_ok =
-                    formats::openai_chat::detail::parse_usage(usage->get_object(), summary.usage);
-            }
-            break;
-        case upstream_format::openai_responses:
-            if (usage != nullptr) {
-                usage_ok = formats::openai_responses::detail::parse_usage(usage->get_object(),
-                                                                          summary.usage);
-            }
-            break;
-        default:
-            if (usage != nullptr) {
-                formats::anthropic_messages::read_usage(usage->get_object(), summary.usage);
-            }
-            break;
-    }
-    if (!usage_ok) {
-        report.fail("usage", "malformed usage object");
-        return errc::bad_upstream_response;
-    }
-    return summary;
 }
 
 std::unique_ptr<stream_decoder> make_stream_decoder(upstream_format format,

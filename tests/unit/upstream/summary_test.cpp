@@ -85,6 +85,53 @@ TEST_CASE("summarize_response reads an answer larger than its stack arena") {
     CHECK(summary->usage.reported);
 }
 
+TEST_CASE("summarize_response reads members as a parsed tree does") {
+    const std::string text = read_golden("openai_chat/text/upstream.json");
+    const auto with_first = [&](std::string_view members) {
+        std::string body = text;
+        body.insert(body.find('{') + 1, std::string(members) + ",");
+        return body;
+    };
+    SECTION("an earlier usage and model are replaced by the later ones") {
+        check_same_as_decode(upstream_format::openai_chat,
+                             with_first(R"("usage":{"prompt_tokens":999,"completion_tokens":1},)"
+                                        R"("model":"earlier")"));
+    }
+    SECTION("usage and model nested below the root are not the answer's") {
+        check_same_as_decode(
+            upstream_format::openai_chat,
+            with_first(
+                R"("meta":{"usage":{"prompt_tokens":5},"model":"inner","list":[{"model":1}]})"));
+    }
+    SECTION("an escaped model name, long enough to come in parts") {
+        std::string model;
+        for (int i = 0; i < 3000; ++i) model += "a\\u00e9\\n";
+        std::string body = text;
+        const std::string_view recorded = "\"gpt-4.1-nano-2025-04-14\"";
+        const auto at = body.find(recorded);
+        REQUIRE(at != std::string::npos);
+        body.replace(at, recorded.size(), "\"" + model + "\"");
+        check_same_as_decode(upstream_format::openai_chat, body);
+    }
+    SECTION("a null model and a null usage are absent ones") {
+        conversion_report report;
+        auto summary = summarize_response(upstream_format::openai_chat,
+                                          R"({"model":null,"usage":null})", report);
+        REQUIRE(summary.has_value());
+        CHECK(summary->model.empty());
+        CHECK_FALSE(summary->usage.reported);
+    }
+    SECTION("an error member is an error only in Chat, and only as an object") {
+        conversion_report report;
+        CHECK(summarize_response(upstream_format::anthropic_messages,
+                                 R"({"model":"m","error":{"message":"x"}})", report)
+                  .has_value());
+        CHECK(
+            summarize_response(upstream_format::openai_chat, R"({"model":"m","error":"x"})", report)
+                .has_value());
+    }
+}
+
 TEST_CASE("summarize_response rejects what the full decoder rejects") {
     CHECK(failure_of(upstream_format::openai_chat, "{\"id\":").find("not valid JSON") !=
           std::string::npos);
@@ -96,6 +143,10 @@ TEST_CASE("summarize_response rejects what the full decoder rejects") {
                      R"({"model":"m","usage":{"input_tokens":-3,"output_tokens":1}})") ==
           "malformed usage object");
     CHECK(failure_of(upstream_format::openai_chat, R"({"model":7})") == "expected a string");
+    CHECK(failure_of(upstream_format::openai_chat, R"({"model":["m"]})") == "expected a string");
+    CHECK(failure_of(upstream_format::openai_chat, R"({"usage":[1]})") == "malformed usage object");
+    CHECK(failure_of(upstream_format::openai_chat, R"({"model":"m"} {})").find("not valid JSON") !=
+          std::string::npos);
     CHECK(failure_of(upstream_format::openai_chat,
                      R"({"error":{"message":"overloaded","type":"server_error"}})") ==
           "an error body in a successful answer: overloaded");
