@@ -5,6 +5,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <catch2/catch.hpp>
+#include <fmt/core.h>
 
 #include <sys/stat.h>
 
@@ -400,13 +401,56 @@ TEST_CASE("append_logs charges each log's quota to its token once", "[storage]")
     CHECK(load_token(*store, "limited").used_quota == 1050);
 }
 
+TEST_CASE("a batch of several insert statements keeps every log and each token's sum",
+          "[storage]") {
+    // 37 logs: two statements of several rows, then single rows. Every field differs per log,
+    // so a value bound to the wrong row or column shows.
+    auto store = open_or_fail(":memory:");
+    std::array<std::int64_t, 3> ids{};
+    for (std::size_t t = 0; t < ids.size(); ++t) {
+        token_record token = sample_token(fmt::format("t{}", t), fmt::format("sk-t{}-0123456789", t));
+        token.remain_quota = 100'000;
+        ids[t] = store->upsert_token(token).value();
+    }
+    std::vector<request_log> batch;
+    std::array<std::int64_t, 3> charged{};
+    for (int i = 0; i < 37; ++i) {
+        const auto t = static_cast<std::size_t>(i % 3);
+        request_log l = sample_log(fmt::format("req-{}", i), ids[t], i * 7, 1'000 + i);
+        l.channel_id = 100 + i;
+        l.endpoint = fmt::format("/v1/e{}", i);
+        l.model = fmt::format("model-{}", i);
+        l.upstream_model = fmt::format("upstream-{}", i);
+        l.stream = i % 2 == 0;
+        l.status = 200 + i;
+        l.prompt_tokens = 1'000 + i;
+        l.completion_tokens = 2'000 + i;
+        l.duration_ms = 3'000 + i;
+        l.first_byte_ms = i == 5 ? -1 : 4'000 + i;
+        l.error = i % 4 == 0 ? fmt::format("error {}", i) : "";
+        charged[t] += l.quota;
+        batch.push_back(std::move(l));
+    }
+    REQUIRE(store->append_logs(batch).has_value());
+
+    auto logs = store->recent_logs(100);
+    REQUIRE(logs.has_value());
+    REQUIRE(logs->size() == batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) require_same((*logs)[batch.size() - 1 - i], batch[i]);
+    for (std::size_t t = 0; t < ids.size(); ++t) {
+        token_record token = load_token(*store, fmt::format("t{}", t));
+        CHECK(token.used_quota == charged[t]);
+        CHECK(token.remain_quota == 100'000 - charged[t]);
+    }
+}
+
 TEST_CASE("a batch that fails part-way leaves no log and no charge behind", "[storage]") {
     temp_dir dir;
     const std::string path = (dir.path() / "gateway.db").string();
     auto store = open_or_fail(path);
     const std::int64_t id = store->upsert_token(sample_token("t", "sk-t-0123456789abcdef")).value();
     {
-        // A trigger from a second connection makes the third insert of the batch fail.
+        // A trigger from a second connection makes the inserts of 'boom' fail.
         SQLite::Database side(path, SQLite::OPEN_READWRITE);
         side.exec(
             "CREATE TRIGGER fail_boom BEFORE INSERT ON request_logs "
@@ -416,6 +460,12 @@ TEST_CASE("a batch that fails part-way leaves no log and no charge behind", "[st
                            sample_log("boom", id, 30, 3), sample_log("ok-4", id, 40, 4)};
     auto appended = store->append_logs(batch);
     REQUIRE_FALSE(appended.has_value());
+    // The same inside a statement of several rows, after one that succeeded.
+    std::vector<request_log> long_batch;
+    for (int i = 0; i < 40; ++i) {
+        long_batch.push_back(sample_log(i == 21 ? "boom" : fmt::format("ok-{}", i), id, 1, i));
+    }
+    REQUIRE_FALSE(store->append_logs(long_batch).has_value());
 
     auto logs = store->recent_logs(10);
     REQUIRE(logs.has_value());
