@@ -40,7 +40,9 @@ struct timeouts {
 
 struct client_options {
     timeouts default_timeouts;
-    std::size_t max_idle_connections_per_host = 32;
+    /// Above this, a connection finishing its exchange is closed: a load with more exchanges in
+    /// flight at once to one host than this reconnects (and for HTTPS re-handshakes) all the time.
+    std::size_t max_idle_connections_per_host = 256;
     std::chrono::seconds idle_connection_ttl{90};  ///< pooled connections older than this close
     bool verify_peer = true;                       ///< certificate and host name checks
     std::string ca_file;  ///< extra trusted CA bundle (PEM), in addition to the system store
