@@ -44,13 +44,13 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 using clock_type = std::chrono::steady_clock;
 constexpr clock_type::time_point no_deadline = clock_type::time_point::max();
 
-// How often each worker checks its connections' deadlines: a tenth of the shortest timeout,
-// between 10 ms and 1 s, so a timeout fires at most that much late.
+// How often each worker checks its connections' deadlines and arms their close watches: a tenth
+// of the shortest timeout, between 10 ms and 100 ms, so a timeout fires at most that much late.
 std::chrono::milliseconds sweep_interval(const server_options& o) {
     using std::chrono::milliseconds;
     const milliseconds shortest =
         std::min({o.header_timeout, o.body_timeout, o.idle_timeout, o.write_timeout});
-    return std::clamp(shortest / 10, milliseconds(10), milliseconds(1000));
+    return std::clamp(shortest / 10, milliseconds(10), milliseconds(100));
 }
 
 // Request ids are 32 hex digits: a random per-thread prefix and a counter, so generating one
@@ -195,6 +195,13 @@ class session {
         socket_.cancel(ignored);
     }
 
+    // Also called by the sweep: a handler that asked for a close watch has been running for up
+    // to one sweep. Arming it at once would cost every request an epoll_ctl (Asio re-registers
+    // the socket for each wait), most of them for requests that end long before a tick.
+    void arm_watch_if_asked() {
+        if (watch_->active && !watch_->waiting && watch_->socket != nullptr) arm(watch_);
+    }
+
   private:
     friend class request_context;
     friend struct http_server::impl;
@@ -272,7 +279,7 @@ net::awaitable<error_code> request_context::send(unsigned status, std::string_vi
     first_byte_at_ = std::chrono::steady_clock::now();
     const error_code ec = co_await session_.write_response(res);
     response_finished_ = !ec;
-    co_return ec;
+    co_return note_write(ec);
 }
 
 net::awaitable<error_code> request_context::begin_stream(unsigned status,
@@ -291,7 +298,7 @@ net::awaitable<error_code> request_context::begin_stream(unsigned status,
     auto& head = session_.head_;
     head.clear();
     gateway::http::detail::append_head(head, res.base());
-    co_return co_await session_.send_all(net::buffer(head));
+    co_return note_write(co_await session_.send_all(net::buffer(head)));
 }
 
 net::awaitable<error_code> request_context::write(std::string_view bytes) {
@@ -300,7 +307,7 @@ net::awaitable<error_code> request_context::write(std::string_view bytes) {
     if (bytes_written_ == 0) first_byte_at_ = std::chrono::steady_clock::now();
     bytes_written_ += bytes.size();
     const gateway::http::detail::chunk_buffers chunk(bytes);
-    co_return co_await session_.send_all(chunk.buffers());
+    co_return note_write(co_await session_.send_all(chunk.buffers()));
 }
 
 net::awaitable<error_code> request_context::end_stream() {
@@ -308,7 +315,7 @@ net::awaitable<error_code> request_context::end_stream() {
     const error_code ec =
         co_await session_.send_all(net::buffer(gateway::http::detail::last_chunk));
     response_finished_ = !ec;
-    co_return ec;
+    co_return note_write(ec);
 }
 
 void request_context::on_client_close(std::function<void()> on_close) {
@@ -318,8 +325,7 @@ void request_context::on_client_close(std::function<void()> on_close) {
         return;
     }
     watch->callback = std::move(on_close);
-    watch->active = true;
-    if (!watch->waiting && watch->socket != nullptr) arm(watch);
+    watch->active = true;  // armed by the worker's next sweep
 }
 
 void request_context::stop_watching() noexcept {
@@ -328,6 +334,16 @@ void request_context::stop_watching() noexcept {
 }
 
 bool request_context::client_closed() const noexcept { return session_.watch_->fired; }
+
+error_code request_context::note_write(error_code ec) noexcept {
+    // The client is gone or stopped reading (write_timeout): for the handler, closed. Noted
+    // here because the watch may not be armed yet (see session::arm_watch_if_asked).
+    if (ec) {
+        session_.watch_->fired = true;
+        session_.watch_->active = false;
+    }
+    return ec;
+}
 
 // ---------------------------------------------------------------------------------------------
 // session
@@ -528,7 +544,10 @@ void http_server::impl::arm_sweep(std::shared_ptr<deadline_sweep> sweep) {
         if (!ec) {
             const auto now = clock_type::now();
             // Cancelling only wakes a session's coroutine later; the list is not changed here.
-            for (session* s : self->registries[worker]) s->cancel_if_due(now);
+            for (session* s : self->registries[worker]) {
+                s->cancel_if_due(now);
+                s->arm_watch_if_asked();
+            }
         }
         self->arm_sweep(std::move(sweep));
     });

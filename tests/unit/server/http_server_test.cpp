@@ -215,6 +215,35 @@ TEST_CASE("a client closing the connection is noticed while the handler waits", 
     REQUIRE(handler_done);
 }
 
+TEST_CASE("a failed write to a client that left counts as the client closing", "[server]") {
+    // The watch is armed only at the worker's next check; a handler that writes first must
+    // still learn that the client is gone from the failed write alone.
+    std::atomic<bool> write_failed{false};
+    std::atomic<bool> closed_after_failure{false};
+    std::atomic<bool> handler_done{false};
+    running_server s{{}, [&](request_context& ctx) -> net::awaitable<void> {
+                         if (co_await ctx.begin_stream(200, "text/event-stream")) co_return;
+                         const std::string chunk(64 * 1024, 'x');
+                         for (int i = 0; i < 2000; ++i) {
+                             if (co_await ctx.write(chunk)) {
+                                 write_failed = true;
+                                 closed_after_failure = ctx.client_closed();
+                                 break;
+                             }
+                         }
+                         handler_done = true;
+                     }};
+    {
+        raw_connection conn{s.port()};
+        conn.send(raw_request("/stream"));
+        conn.read_until("\r\n\r\n", 2s);
+    }  // closed with unread data: the server's writes get a reset
+    for (int i = 0; i < 300 && !handler_done; ++i) std::this_thread::sleep_for(10ms);
+    REQUIRE(handler_done);
+    REQUIRE(write_failed);
+    CHECK(closed_after_failure);
+}
+
 TEST_CASE("shutdown waits for requests in flight and closes idle connections", "[server]") {
     auto s = std::make_unique<running_server>(
         server_options{}, [](request_context& ctx) -> net::awaitable<void> {

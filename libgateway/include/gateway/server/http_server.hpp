@@ -6,7 +6,7 @@
 /// Request headers and bodies are read under `header_timeout`/`body_timeout`, keep-alive waits
 /// under `idle_timeout`, every write under `write_timeout` (so a stalled client is dropped
 /// instead of holding memory). A deadline runs only while a read or write on the client socket
-/// waits; one timer per worker checks them every tenth of the shortest timeout (10 ms to 1 s),
+/// waits; one timer per worker checks them every tenth of the shortest timeout (10 to 100 ms),
 /// so a timeout fires up to that much late. Bodies above `max_body_bytes` get 413.
 /// `Expect: 100-continue` is answered. Every response carries `X-Request-Id`.
 ///
@@ -81,10 +81,12 @@ class request_context {
 
     /// Calls `on_close` (once, on the connection's executor) if the client closes the
     /// connection while the handler runs, e.g. to cancel an upstream request. Replaces a
-    /// previous callback.
+    /// previous callback. The watch starts at the worker's next deadline check (within a tenth
+    /// of the shortest timeout, at most 100 ms), so short requests cost no system call for it.
     void on_client_close(std::function<void()> on_close);
     /// Stops watching; the callback will not be called any more.
     void stop_watching() noexcept;
+    /// The client closed the connection (seen by the watch), or a write to it failed.
     bool client_closed() const noexcept;
 
     /// After this request the connection closes instead of waiting for another.
@@ -93,6 +95,7 @@ class request_context {
   private:
     friend class session;
     request_context(session& s, http_request&& req, std::string request_id, std::size_t worker);
+    error_code note_write(error_code ec) noexcept;
 
     session& session_;
     http_request request_;
