@@ -48,7 +48,8 @@ class sse_json_decoder : public upstream::stream_decoder {
     void on_sse(const stream::sse_event& e);
 
     stream::sse_parser sse_;
-    std::array<unsigned char, 16 * 1024> arena_buffer_{};
+    // Not zeroed: a held stream keeps resident only the part its events used.
+    std::array<unsigned char, 16 * 1024> arena_buffer_;
     boost::json::monotonic_resource arena_;
     boost::json::parser json_;
     bool failed_ = false;

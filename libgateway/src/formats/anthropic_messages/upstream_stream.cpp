@@ -332,7 +332,8 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
 
     stream::sse_parser sse_;
     // Sized for the common events (deltas, starts, usage) so they stay off the heap.
-    std::array<unsigned char, 8192> arena_buffer_{};
+    // Not zeroed: a held stream keeps resident only the part its events used.
+    std::array<unsigned char, 8192> arena_buffer_;
     json::monotonic_resource arena_;
     json::parser parser_;
     content_block block_;  // the block being started (its strings keep their capacity)

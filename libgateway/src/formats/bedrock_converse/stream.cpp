@@ -353,7 +353,8 @@ class converse_stream_decoder final : public upstream::stream_decoder {
     }
 
     stream::aws_event_stream_decoder frames_;
-    std::array<unsigned char, 8192> arena_buffer_{};
+    // Not zeroed: a held stream keeps resident only the part its events used.
+    std::array<unsigned char, 8192> arena_buffer_;
     json::monotonic_resource arena_;
     json::parser parser_;
     content_block block_;

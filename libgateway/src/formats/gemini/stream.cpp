@@ -202,7 +202,8 @@ class gemini_stream_decoder final : public upstream::stream_decoder {
     std::size_t max_event_bytes_;
     stream::sse_parser sse_;
     // Chunks of a long answer are a few hundred bytes to a few KiB; 16 KiB covers them.
-    std::array<unsigned char, 16 * 1024> arena_buffer_{};
+    // Not zeroed: a held stream keeps resident only the part its events used.
+    std::array<unsigned char, 16 * 1024> arena_buffer_;
     json::monotonic_resource arena_;
     json::parser parser_;
     response_assembler assembler_;

@@ -502,7 +502,8 @@ class responses_stream_decoder final : public upstream::stream_decoder {
     }
 
     stream::sse_parser sse_;
-    std::array<unsigned char, 16 * 1024> arena_buffer_{};
+    // Not zeroed: a held stream keeps resident only the part its events used.
+    std::array<unsigned char, 16 * 1024> arena_buffer_;
     json::monotonic_resource arena_;
     json::parser json_;
     event_sink* sink_ = nullptr;
