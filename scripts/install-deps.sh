@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     g++ cmake ninja-build ccache pkg-config
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-    libsqlitecpp-dev libsqlite3-dev libfmt-dev libssl-dev zlib1g-dev catch2
+    libsqlitecpp-dev libsqlite3-dev libfmt-dev libssl-dev zlib1g-dev libmimalloc-dev catch2
     ca-certificates curl
 )
 # `install-deps.sh test`: also what the tests need. The SDK end-to-end test (tests/sdk) runs on

@@ -252,7 +252,7 @@ int main_with_args(std::span<const std::string_view> args, std::ostream& out, st
             return 0;
         }
         if (args[i] == "--version") {
-            fmt::print(out, "gatewayd 0.1.0\n");
+            fmt::print(out, "gatewayd 0.1.0 ({})\n", allocator_name);
             return 0;
         }
         if (args[i] == "--config") {

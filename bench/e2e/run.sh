@@ -165,6 +165,7 @@ latency() {
 }
 
 echo "== bench/e2e: ${seconds}s per run, SUT on core $sut_cpu, load and upstream on core $load_cpu"
+echo "relays: $("$gatewayd" --version), $(nginx -v 2>&1 | sed 's/^nginx version: //')" | tee -a "$results"
 echo "idle RSS: gatewayd ${gw_idle} KiB, nginx relay ${relay_idle} KiB" | tee -a "$results"
 
 relay=http://127.0.0.1:$relay_port
