@@ -30,6 +30,7 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 namespace gateway::test {
@@ -240,6 +241,15 @@ net::awaitable<bool> fake_upstream::impl::play(Stream& stream, const scripted_re
         res.keep_alive(false);
     }
 
+    if (script.one_write && script.chunked && !head) {
+        std::ostringstream header;
+        header << res.base();
+        const std::string framed =
+            header.str() + chunked_framing(script.chunks) + "0\r\n\r\n";
+        auto [ec, n] = co_await net::async_write(stream, net::buffer(framed), use_tuple);
+        if (ec) count_aborted();
+        co_return !ec;
+    }
     bhttp::response_serializer<bhttp::empty_body> serializer(res);
     auto [hec, hn] = co_await bhttp::async_write_header(stream, serializer, use_tuple);
     if (hec) {
@@ -248,12 +258,6 @@ net::awaitable<bool> fake_upstream::impl::play(Stream& stream, const scripted_re
     }
     if (head) co_return true;  // the headers describe a body that is not sent
 
-    if (script.one_write && script.chunked) {
-        const std::string framed = chunked_framing(script.chunks) + "0\r\n\r\n";
-        auto [ec, n] = co_await net::async_write(stream, net::buffer(framed), use_tuple);
-        if (ec) count_aborted();
-        co_return !ec;
-    }
     for (std::size_t i = 0; i < script.chunks.size(); ++i) {
         if (i > 0 && script.delay_between_chunks.count() > 0 &&
             !co_await pause(lowest, script.delay_between_chunks, false)) {

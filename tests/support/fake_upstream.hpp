@@ -33,8 +33,8 @@ struct scripted_response {
     std::chrono::milliseconds delay_between_chunks{0};
     bool close_after = false;        ///< close the connection after this response
     bool hang_after_chunks = false;  ///< never finish the body (for timeout tests)
-    /// Chunked only: frame every chunk (and the last one) into one buffer sent in one write, so
-    /// one socket read of the client can bring them all.
+    /// Chunked only: the headers, every chunk and the last one in one buffer sent in one write,
+    /// so one socket read of the client brings them all.
     bool one_write = false;
 };
 

@@ -1,5 +1,7 @@
 #include "support/test_client.hpp"
 
+#include "support/tcp_segments.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -61,6 +63,10 @@ raw_connection::raw_connection(std::uint16_t port) : impl_(std::make_unique<impl
 }
 
 raw_connection::~raw_connection() { close(); }
+
+std::uint32_t raw_connection::data_segments_received() const {
+    return gateway::test::data_segments_received(impl_->socket.native_handle());
+}
 
 void raw_connection::send(std::string_view bytes) {
     net::write(impl_->socket, net::buffer(bytes.data(), bytes.size()));

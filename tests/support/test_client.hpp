@@ -38,6 +38,8 @@ class raw_connection {
     std::string read_until(std::string_view needle, std::chrono::milliseconds timeout);
     /// Reads until the peer closes the connection (or the timeout passes).
     std::string read_to_end(std::chrono::milliseconds timeout);
+    /// Segments with data received so far: on loopback, the number of the server's writes.
+    std::uint32_t data_segments_received() const;
     void close();
 
     struct impl;

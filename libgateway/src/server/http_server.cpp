@@ -285,7 +285,13 @@ net::awaitable<error_code> request_context::send(unsigned status, std::string_vi
 net::awaitable<error_code> request_context::begin_stream(unsigned status,
                                                          std::string_view content_type,
                                                          http::fields fields) {
-    if (response_started_) co_return make_error_code(errc::bad_request);
+    if (auto ec = prepare_stream(status, content_type, std::move(fields))) co_return ec;
+    co_return co_await flush_head();
+}
+
+error_code request_context::prepare_stream(unsigned status, std::string_view content_type,
+                                           http::fields fields) {
+    if (response_started_) return make_error_code(errc::bad_request);
     response_started_ = true;
     status_ = status;
     http::response<http::empty_body> res{static_cast<http::status>(status), 11};
@@ -298,7 +304,14 @@ net::awaitable<error_code> request_context::begin_stream(unsigned status,
     auto& head = session_.head_;
     head.clear();
     gateway::http::detail::append_head(head, res.base());
-    co_return note_write(co_await session_.send_all(net::buffer(head)));
+    head_pending_ = true;
+    return {};
+}
+
+net::awaitable<error_code> request_context::flush_head() {
+    if (!head_pending_) co_return error_code{};
+    head_pending_ = false;
+    co_return note_write(co_await session_.send_all(net::buffer(session_.head_)));
 }
 
 net::awaitable<error_code> request_context::write(std::string_view bytes) {
@@ -307,13 +320,27 @@ net::awaitable<error_code> request_context::write(std::string_view bytes) {
     if (bytes_written_ == 0) first_byte_at_ = std::chrono::steady_clock::now();
     bytes_written_ += bytes.size();
     const gateway::http::detail::chunk_buffers chunk(bytes);
+    if (head_pending_) {
+        head_pending_ = false;
+        const auto& c = chunk.buffers();
+        const std::array<net::const_buffer, 4> with_head{net::buffer(session_.head_), c[0], c[1],
+                                                         c[2]};
+        co_return note_write(co_await session_.send_all(with_head));
+    }
     co_return note_write(co_await session_.send_all(chunk.buffers()));
 }
 
 net::awaitable<error_code> request_context::end_stream() {
     if (!response_started_ || response_finished_) co_return make_error_code(errc::bad_request);
-    const error_code ec =
-        co_await session_.send_all(net::buffer(gateway::http::detail::last_chunk));
+    const net::const_buffer last = net::buffer(gateway::http::detail::last_chunk);
+    error_code ec;
+    if (head_pending_) {
+        head_pending_ = false;
+        const std::array<net::const_buffer, 2> with_head{net::buffer(session_.head_), last};
+        ec = co_await session_.send_all(with_head);
+    } else {
+        ec = co_await session_.send_all(last);
+    }
     response_finished_ = !ec;
     co_return note_write(ec);
 }

@@ -850,7 +850,9 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
                                        "The upstream answered a streaming request without a "
                                        "stream.")};
     }
-    if (auto ec = co_await ctx.begin_stream(200, "text/event-stream", adjusted_fields(report))) {
+    // The head goes out with the first events when they came with the upstream's headers (one
+    // write and one wake-up of the client fewer), else on its own before the relay waits.
+    if (auto ec = ctx.prepare_stream(200, "text/event-stream", adjusted_fields(report))) {
         ex.cancel();
         co_return attempt::delivered();
     }
@@ -903,17 +905,23 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
         return true;
     };
     for (;;) {
-        auto piece = co_await ex.async_read_some();
-        if (!piece) {
-            if (!ctx.client_closed()) failure = piece.error().message();
-            break;
+        std::string_view bytes = ex.read_buffered();
+        if (bytes.empty()) {
+            if (co_await ctx.flush_head()) {
+                ex.cancel();
+                break;
+            }
+            auto piece = co_await ex.async_read_some();
+            if (!piece) {
+                if (!ctx.client_closed()) failure = piece.error().message();
+                break;
+            }
+            if (piece->empty()) break;
+            bytes = *piece;
         }
-        if (piece->empty()) break;
         // Everything one socket read brought goes out in one write.
         bool taken = true;
-        for (std::string_view bytes = *piece; taken && !bytes.empty(); bytes = ex.read_buffered()) {
-            taken = take(bytes);
-        }
+        for (; taken && !bytes.empty(); bytes = ex.read_buffered()) taken = take(bytes);
         if (!taken) {
             ex.cancel();
             break;

@@ -194,6 +194,49 @@ TEST_CASE("streamed responses are chunked, one chunk per write", "[server]") {
     REQUIRE(raw.find("9\r\ndata: 1\n\n\r\n") != std::string::npos);
 }
 
+TEST_CASE("a prepared stream's head goes out with the first write, or alone when flushed",
+          "[server]") {
+    running_server s{{}, [](request_context& ctx) -> net::awaitable<void> {
+                         if (ctx.prepare_stream(200, "text/event-stream")) co_return;
+                         if (ctx.path() == "/flushed") co_await ctx.flush_head();
+                         co_await sleep_for(150ms);  // a slow upstream
+                         co_await ctx.write("data: 1\n\n");
+                         co_await ctx.end_stream();
+                     }};
+    SECTION("with the first write") {
+        raw_connection conn{s.port()};
+        conn.send(raw_request("/held"));
+        CHECK(conn.read_until("\r\n\r\n", 100ms).empty());  // nothing before the first write
+        auto raw = conn.read_until("\r\n0\r\n\r\n", 2s);
+        REQUIRE(raw.find("HTTP/1.1 200 OK\r\n") == 0);
+        REQUIRE(dechunk(raw.substr(raw.find("\r\n\r\n") + 4)) == "data: 1\n\n");
+        CHECK(conn.data_segments_received() == 2);  // head and chunk, then the last chunk
+    }
+    SECTION("flushed") {
+        raw_connection conn{s.port()};
+        conn.send(raw_request("/flushed"));
+        auto head = conn.read_until("\r\n\r\n", 100ms);
+        REQUIRE(head.find("HTTP/1.1 200 OK\r\n") == 0);
+        CHECK(head.find("data: 1") == std::string::npos);
+        auto rest = conn.read_until("\r\n0\r\n\r\n", 2s);
+        REQUIRE(dechunk(rest) == "data: 1\n\n");
+        CHECK(conn.data_segments_received() == 3);
+    }
+}
+
+TEST_CASE("a prepared stream that ends with no chunk still sends its head", "[server]") {
+    running_server s{{}, [](request_context& ctx) -> net::awaitable<void> {
+                         if (ctx.prepare_stream(200, "text/event-stream")) co_return;
+                         co_await ctx.end_stream();
+                     }};
+    raw_connection conn{s.port()};
+    conn.send(raw_request("/empty"));
+    auto raw = conn.read_until("\r\n0\r\n\r\n", 2s);
+    REQUIRE(raw.find("HTTP/1.1 200 OK\r\n") == 0);
+    REQUIRE(raw.find("Transfer-Encoding: chunked\r\n") != std::string::npos);
+    REQUIRE(raw.ends_with("\r\n\r\n0\r\n\r\n"));
+}
+
 TEST_CASE("a client closing the connection is noticed while the handler waits", "[server]") {
     std::atomic<bool> noticed{false};
     std::atomic<bool> handler_done{false};

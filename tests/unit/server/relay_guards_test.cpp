@@ -523,9 +523,9 @@ TEST_CASE("Anthropic and Responses pass-through streams are byte-identical", "[s
 // --- (d) writes per upstream read ----------------------------------------------------------
 
 TEST_CASE("the events of one upstream read go to the client in one write", "[server][perf]") {
-    // The upstream frames a whole stream's chunks into one socket write, so the gateway's first
-    // read brings many of them: relayed one write per chunk, the client would see one HTTP
-    // chunk per event.
+    // The upstream frames its head and a whole stream's chunks into one socket write, so the
+    // gateway's first read brings all of it: relayed one write per chunk, the client would see
+    // one HTTP chunk per event; with the response head written on its own, one write more.
     fake_upstream upstream{[](const recorded_request& r) {
         auto s = paced(r.target == "/v1/messages" ? messages_events(40) : chat_events(40));
         s.delay_between_chunks = 0ms;
@@ -540,25 +540,33 @@ TEST_CASE("the events of one upstream read go to the client in one write", "[ser
     REQUIRE(server.listen());
     pool.run();
 
+    // The raw response and the number of the server's writes that carried it.
     auto relayed = [&](std::string_view path, const std::string& body) {
-        std::string raw = post_closing(server.port(), path, body);
+        raw_connection conn{server.port()};
+        conn.send(raw_post(
+            path, body,
+            "Authorization: Bearer " + std::string(relay_key) + "\r\nConnection: close\r\n"));
+        std::string raw = conn.read_to_end(10s);
         REQUIRE(raw.find("HTTP/1.1 200") == 0);
-        return raw;
+        return std::pair{raw, conn.data_segments_received()};
     };
     SECTION("pass-through") {
-        const std::string raw = relayed("/v1/chat/completions", chat_body(40));
+        const auto [raw, writes] = relayed("/v1/chat/completions", chat_body(40));
         // Role, 40 deltas, finish; the usage chunk the gateway asked for is not the client's.
         CHECK(count_occurrences(raw, "\"object\":\"chat.completion.chunk\"") == 42);
         CHECK(count_occurrences(raw, "data: [DONE]") == 1);
         CHECK(count_chunks(raw) <= 4);
+        // The head with the events, then the last chunk.
+        CHECK(writes <= 2);
     }
     SECTION("conversion") {
         // Anthropic upstream (claude-x), Chat client.
-        const std::string raw = relayed(
+        const auto [raw, writes] = relayed(
             "/v1/chat/completions",
             R"({"model":"claude-x","stream":true,"messages":[{"role":"user","content":"deltas 40"}]})");
         CHECK(count_occurrences(raw, "\"object\":\"chat.completion.chunk\"") >= 42);
         CHECK(count_chunks(raw) <= 4);
+        CHECK(writes <= 2);
     }
     server.shutdown(2s);
     pool.stop();

@@ -68,6 +68,13 @@ class request_context {
     /// Starts a chunked response (e.g. `text/event-stream`), then `write` pieces of it.
     boost::asio::awaitable<error_code> begin_stream(unsigned status, std::string_view content_type,
                                                     boost::beast::http::fields fields = {});
+    /// Like `begin_stream`, but the head is only prepared: it goes out with the first `write`
+    /// (or `end_stream`), in the same system call, or alone with `flush_head`. A relay whose
+    /// first chunk is already at hand saves a write and a wake-up of the client; one that must
+    /// wait for it calls `flush_head` first, so the client sees the status at once.
+    error_code prepare_stream(unsigned status, std::string_view content_type,
+                              boost::beast::http::fields fields = {});
+    boost::asio::awaitable<error_code> flush_head();
     /// Writes one chunk and waits until the kernel took it: that wait is the backpressure.
     boost::asio::awaitable<error_code> write(std::string_view bytes);
     boost::asio::awaitable<error_code> end_stream();
@@ -108,6 +115,7 @@ class request_context {
     bool response_started_ = false;
     bool response_finished_ = false;
     bool keep_alive_ = true;
+    bool head_pending_ = false;  // prepare_stream's head, not yet written
 };
 
 using request_handler = std::function<boost::asio::awaitable<void>(request_context&)>;
