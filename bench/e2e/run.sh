@@ -9,6 +9,11 @@
 # of the relay under test and the core of the upstream and the load generators, default 0 / 1),
 # BENCH_PORT (first of three ports, default 18080), BENCH_KEEP=1 keeps the work directory.
 #
+# The latency probe runs on the relay's core, so that the direct path and the relayed ones cross
+# between the cores the same number of times (twice) and the difference is what the relay adds.
+# A second round puts it on the upstream's core, where only the relayed paths cross (four times):
+# on a VM each crossing is a wake-up of the other core, which is most of what any relay adds there.
+#
 # Everything listens on 127.0.0.1 and is stopped by PID when the script ends.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -158,9 +163,10 @@ throughput() {
     echo "$name$line" | tee -a "$results"
 }
 # latency NAME URL BODY N: p50/p99 and first event at one connection.
+probe_cpu=$sut_cpu
 latency() {
     local out
-    out=$(taskset -c "$load_cpu" "$probe" latency "$2" "$work/$3" "$4" ${5:+--save "$work/$5"})
+    out=$(taskset -c "$probe_cpu" "$probe" latency "$2" "$work/$3" "$4" ${5:+--save "$work/$5"})
     echo "$1 $out" | tee -a "$results"
 }
 
@@ -193,7 +199,7 @@ gateway_runs=(
     "convert:chat->claude-sse claude-sse /v1/chat/completions req-chat-to-claude-sse.json"
 )
 
-echo "-- latency at 1 connection (µs)"
+echo "-- latency at 1 connection (µs), probe on the relay's core"
 for e in "${endpoints[@]}"; do
     read -r name path body <<<"$e"
     n=2000
@@ -210,6 +216,19 @@ done
 latency "direct:paced" "$up/paced/v1/chat/completions" req-chat-paced.json 20
 latency "nginx:paced" "$relay/paced/v1/chat/completions" req-chat-paced.json 20
 latency "gatewayd-pass:paced" "$gw/v1/chat/completions" req-chat-paced.json 20
+
+echo "-- latency at 1 connection (µs), probe on the upstream's core"
+probe_cpu=$load_cpu
+for e in "${endpoints[@]}"; do
+    read -r name path body <<<"$e"
+    n=2000
+    [[ $name == *sse ]] && n=500
+    client_path=${path#/*/}
+    latency "split-direct:$name" "$up$path" "$body" "$n"
+    latency "split-nginx:$name" "$relay$path" "$body" "$n"
+    latency "split-gatewayd-pass:$name" "$gw/$client_path" "$body" "$n"
+done
+probe_cpu=$sut_cpu
 
 echo "-- byte identity of the pass-through stream"
 if cmp -s "$work/direct-chat-sse.body" "$work/gw-pass:chat-sse.body"; then
@@ -237,6 +256,34 @@ echo "hold:gatewayd $(taskset -c "$load_cpu" "$probe" hold "$gw/v1/chat/completi
 
 echo "-- a client that never reads a 64 MiB stream"
 echo "stall:gatewayd $(taskset -c "$load_cpu" "$probe" stall "$gw_port" /v1/chat/completions "$work/req-chat-huge.json" "$gw_pid" 5)" | tee -a "$results"
+
+# --- the headline: ratios to nginx proxy_pass (b) and what each relay adds to direct (a) -------
+value() { sed -n "s/^$1 .*\"$2\":\(-\{0,1\}[0-9.]*\).*/\1/p" "$results" | head -1; }
+cpu_of() { sed -n "s/^$1 .*\bc$2=[0-9]*\/s cpu=\([0-9.]*\)us.*/\1/p" "$results" | head -1; }
+added() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || a < 0 || b < 0) print "-"; else printf "%+.0f", a - b }'; }
+echo "-- summary: CPU per request ÷ nginx proxy_pass; µs added to direct (nginx's in brackets)"
+for r in "${gateway_runs[@]}"; do
+    read -r name upstream _ _ <<<"$r"
+    line="summary $name cpu:"
+    for c in $connections; do
+        line+=" c$c=$(awk -v g="$(cpu_of "gatewayd-$name" "$c")" -v n="$(cpu_of "nginx:$upstream" "$c")" \
+            'BEGIN{ if (g == "" || n == "" || n == 0) print "-"; else printf "%.2fx", g / n }')"
+    done
+    d=direct:$upstream
+    x=nginx:$upstream
+    line+=" p50 $(added "$(value "gatewayd-$name" p50_us)" "$(value "$d" p50_us)")"
+    line+=" ($(added "$(value "$x" p50_us)" "$(value "$d" p50_us)"))"
+    if [[ $name == *sse ]]; then
+        line+=" first-event $(added "$(value "gatewayd-$name" first_event_p50_us)" "$(value "$d" first_event_p50_us)")"
+        line+=" ($(added "$(value "$x" first_event_p50_us)" "$(value "$d" first_event_p50_us)"))"
+    fi
+    if [[ $name == pass:* ]]; then
+        line+=" split-p50 $(added "$(value "split-gatewayd-$name" p50_us)" "$(value "split-$d" p50_us)")"
+        line+=" ($(added "$(value "split-$x" p50_us)" "$(value "split-$d" p50_us)"))"
+    fi
+    echo "$line" | tee -a "$results"
+done
+echo "summary paced total $(added "$(value gatewayd-pass:paced p50_us)" "$(value direct:paced p50_us)")us ($(added "$(value nginx:paced p50_us)" "$(value direct:paced p50_us)")us)" | tee -a "$results"
 
 echo "== results: $results"
 cat "$results" >"$root/build/release/bench-e2e-results.txt"
