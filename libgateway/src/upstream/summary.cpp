@@ -1,7 +1,13 @@
-// upstream::summarize_response: usage and model of an answer relayed unchanged, read in one pass
-// of Boost.JSON's event parser. Only the root's `usage` (and, for Chat, `error`) objects become
-// values, so the rest of the answer costs tokenising and validating, not a tree. The usage
-// readers are the full decoders' own, run on the same subtree a full parse would build.
+// upstream::summarize_response: usage and model of an answer relayed unchanged.
+//
+// First a skim of the root object: strings are skipped with memchr and nested values by counting
+// brackets, so the answer's text (most of its bytes) costs a fraction of tokenising it; only the
+// values of `model`, `usage` and (Chat) `error` are parsed, with Boost.JSON. The parts not read
+// are checked for their structure only: the client gets the bytes as they came, and its own
+// parser judges them. Whatever the skim does not follow (a malformed answer, an escaped root key)
+// goes to one pass of Boost.JSON's event parser over the whole answer, which builds only the
+// root's `usage` and `error` objects and gives the precise error. The usage readers are the full
+// decoders' own, run on the same subtree a full parse would build.
 
 #include "gateway/upstream/codec.hpp"
 
@@ -14,7 +20,13 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value_stack.hpp>
 
+#include <boost/json/parse.hpp>
+
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -209,6 +221,204 @@ class summary_handler {
     std::string key_;  // of the root member being read, across key parts
 };
 
+// --- the skim ------------------------------------------------------------------------------
+
+// The raw text of the root members the summary reads (the last of each name), or nothing when
+// the answer is not a JSON object the skim can follow.
+struct root_members {
+    std::optional<std::string_view> model;
+    std::optional<std::string_view> usage;
+    std::optional<std::string_view> error;
+};
+
+const char* skip_space(const char* p, const char* end) noexcept {
+    while (p != end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+    return p;
+}
+
+// `p` is at an opening quote: past the closing one, or null.
+const char* skip_string(const char* p, const char* end) noexcept {
+    ++p;
+    for (;;) {
+        const auto* quote =
+            static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+        if (quote == nullptr) return nullptr;
+        // Escaped when an odd number of backslashes precede it.
+        const char* b = quote;
+        while (b != p && b[-1] == '\\') --b;
+        if ((quote - b) % 2 == 0) return quote + 1;
+        p = quote + 1;
+    }
+}
+
+// The bytes that matter inside a container: quotes and brackets.
+constexpr auto structural = [] {
+    std::array<bool, 256> table{};
+    for (const char c : std::string_view("\"{}[]")) table[static_cast<unsigned char>(c)] = true;
+    return table;
+}();
+
+// `p` is at the first byte of a value: past its last byte, or null. Containers are followed
+// only through their strings and brackets; a scalar must look like one.
+const char* skip_value(const char* p, const char* end) noexcept {
+    if (p == end) return nullptr;
+    if (*p == '"') return skip_string(p, end);
+    if (*p == '{' || *p == '[') {
+        // The kinds of the brackets open, as bits: 1 for '{'. 64 levels are plenty for an
+        // answer; deeper ones go to the full parser.
+        std::uint64_t kinds = 0;
+        int depth = 0;
+        while (p != end) {
+            // Most bytes between strings are indentation and scalars: pass them in a tight loop.
+            while (!structural[static_cast<unsigned char>(*p)]) {
+                if (++p == end) return nullptr;
+            }
+            const char c = *p;
+            if (c == '"') {
+                p = skip_string(p, end);
+                if (p == nullptr) return nullptr;
+                continue;
+            }
+            if (c == '{' || c == '[') {
+                if (depth == 64) return nullptr;
+                kinds = (kinds << 1) | (c == '{' ? 1U : 0U);
+                ++depth;
+            } else if (c == '}' || c == ']') {
+                if (depth == 0 || (kinds & 1U) != (c == '}' ? 1U : 0U)) return nullptr;
+                kinds >>= 1;
+                if (--depth == 0) return p + 1;
+            }
+            ++p;
+        }
+        return nullptr;
+    }
+    const char* start = p;
+    while (p != end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
+           *p != '\r' && *p != '\t') {
+        ++p;
+    }
+    const std::string_view token(start, static_cast<std::size_t>(p - start));
+    if (token == "true" || token == "false" || token == "null") return p;
+    if (token.empty() || token.find_first_not_of("-+.0123456789eE") != std::string_view::npos) {
+        return nullptr;
+    }
+    return p;
+}
+
+std::optional<root_members> skim_root(std::string_view body) noexcept {
+    const char* p = body.data();
+    const char* const end = p + body.size();
+    p = skip_space(p, end);
+    if (p == end || *p != '{') return std::nullopt;
+    p = skip_space(p + 1, end);
+    root_members found;
+    if (p != end && *p == '}') {
+        ++p;
+    } else {
+        for (;;) {
+            if (p == end || *p != '"') return std::nullopt;
+            const char* key_end = skip_string(p, end);
+            if (key_end == nullptr) return std::nullopt;
+            const std::string_view key(p + 1, static_cast<std::size_t>(key_end - p - 2));
+            if (key.find('\\') != std::string_view::npos) return std::nullopt;
+            p = skip_space(key_end, end);
+            if (p == end || *p != ':') return std::nullopt;
+            p = skip_space(p + 1, end);
+            const char* value_end = skip_value(p, end);
+            if (value_end == nullptr) return std::nullopt;
+            const std::string_view value(p, static_cast<std::size_t>(value_end - p));
+            if (key == "model") {
+                found.model = value;
+            } else if (key == "usage") {
+                found.usage = value;
+            } else if (key == "error") {
+                found.error = value;
+            }
+            p = skip_space(value_end, end);
+            if (p == end) return std::nullopt;
+            if (*p == '}') {
+                ++p;
+                break;
+            }
+            if (*p != ',') return std::nullopt;
+            p = skip_space(p + 1, end);
+        }
+    }
+    if (skip_space(p, end) != end) return std::nullopt;
+    return found;
+}
+
+// What both readings give: the model, the usage and error objects (null when absent or null),
+// and the type errors of the first two.
+struct root_read {
+    std::string model;
+    bool model_not_string = false;
+    bool usage_not_object = false;
+    json::value usage;
+    json::value error;
+};
+
+// One of the skimmed values, parsed. False when it is not valid JSON after all.
+bool parse_value(std::string_view text, json::storage_ptr storage, json::value& out) {
+    json::error_code ec;
+    out = json::parse(text, ec, std::move(storage));
+    return !ec;
+}
+
+// The skim, then the values it found; false when the full parse must decide.
+bool read_skimmed(std::string_view body, bool want_error, const json::storage_ptr& storage,
+                  root_read& read) {
+    const auto members = skim_root(body);
+    if (!members) return false;
+    if (members->model) {
+        const std::string_view text = *members->model;
+        if (text.front() == '"' && text.find('\\') == std::string_view::npos) {
+            read.model.assign(text.substr(1, text.size() - 2));
+        } else if (text != "null") {
+            json::value model;
+            if (!parse_value(text, storage, model)) return false;
+            if (const auto* name = model.if_string()) {
+                read.model.assign(name->data(), name->size());
+            } else {
+                read.model_not_string = true;
+            }
+        }
+    }
+    if (members->usage && *members->usage != "null") {
+        if (!parse_value(*members->usage, storage, read.usage)) return false;
+        read.usage_not_object = !read.usage.is_object();
+    }
+    if (want_error && members->error && members->error->front() == '{') {
+        if (!parse_value(*members->error, storage, read.error)) return false;
+    }
+    return true;
+}
+
+// The whole answer through the event parser, for the precise error or what the skim declined.
+bool read_parsed(std::string_view body, bool want_error, const json::storage_ptr& storage,
+                 root_read& read, conversion_report& report) {
+    json::basic_parser<summary_handler> parser(json::parse_options{}, storage, want_error);
+    json::error_code ec;
+    const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
+    if (!ec && used < body.size()) ec = json::error::extra_data;
+    // The messages of formats::parse_upstream_object, which the full decoders use.
+    if (ec) {
+        report.fail("", "the upstream's answer is not valid JSON: " + ec.message());
+        return false;
+    }
+    summary_handler& handler = parser.handler();
+    if (!handler.root_is_object) {
+        report.fail("", "the upstream's answer is not a JSON object");
+        return false;
+    }
+    read.model = std::move(handler.model);
+    read.model_not_string = handler.model_not_string;
+    read.usage_not_object = handler.usage_not_object;
+    read.usage = std::move(handler.usage);
+    read.error = std::move(handler.error);
+    return true;
+}
+
 }  // namespace
 
 result<response_summary> summarize_response(upstream_format format, std::string_view body,
@@ -221,24 +431,18 @@ result<response_summary> summarize_response(upstream_format format, std::string_
         if (!decoded) return decoded.error();
         return response_summary{decoded->usage, std::move(decoded->model)};
     }
-    // The two kept objects live in this arena, on the stack while they fit, and are read before
-    // it goes.
+    // The kept objects live in this arena, on the stack while they fit, and are read before it
+    // goes.
     alignas(std::max_align_t) unsigned char scratch[4096];
     json::monotonic_resource arena(scratch, sizeof scratch);
-    json::basic_parser<summary_handler> parser(json::parse_options{}, &arena,
-                                               format == upstream_format::openai_chat);
-    json::error_code ec;
-    const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
-    if (!ec && used < body.size()) ec = json::error::extra_data;
-    // The messages of formats::parse_upstream_object, which the full decoders use.
-    if (ec) {
-        report.fail("", "the upstream's answer is not valid JSON: " + ec.message());
-        return errc::bad_upstream_response;
-    }
-    const summary_handler& read = parser.handler();
-    if (!read.root_is_object) {
-        report.fail("", "the upstream's answer is not a JSON object");
-        return errc::bad_upstream_response;
+    const json::storage_ptr storage(&arena);
+    const bool want_error = format == upstream_format::openai_chat;
+    root_read read;
+    if (!read_skimmed(body, want_error, storage, read)) {
+        read = root_read{};
+        if (!read_parsed(body, want_error, storage, read, report)) {
+            return errc::bad_upstream_response;
+        }
     }
     if (read.model_not_string) {
         report.fail("model", "expected a string");
@@ -258,7 +462,7 @@ result<response_summary> summarize_response(upstream_format format, std::string_
         return errc::bad_upstream_response;
     }
     response_summary summary;
-    summary.model = read.model;
+    summary.model = std::move(read.model);
     bool usage_ok = true;
     if (const auto* usage = read.usage.if_object()) {
         switch (format) {

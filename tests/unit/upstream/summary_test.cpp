@@ -10,6 +10,7 @@
 #include <boost/json/storage_ptr.hpp>
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -130,6 +131,84 @@ TEST_CASE("summarize_response reads members as a parsed tree does") {
             summarize_response(upstream_format::openai_chat, R"({"model":"m","error":"x"})", report)
                 .has_value());
     }
+}
+
+TEST_CASE("summarize_response follows strings and brackets the way a parser does") {
+    const std::string text = read_golden("openai_chat/text/upstream.json");
+    const auto with_first = [&](std::string_view members) {
+        std::string body = text;
+        body.insert(body.find('{') + 1, std::string(members) + ",");
+        return body;
+    };
+    const auto with_last = [&](std::string_view members) {
+        std::string body = text;
+        body.insert(body.rfind('}'), "," + std::string(members));
+        return body;
+    };
+    SECTION("quotes, backslashes and brackets inside strings") {
+        check_same_as_decode(
+            upstream_format::openai_chat,
+            with_first(R"("a":"x\"}{[\"","b":"\\","c":["]\\",{"d":"}\\\""}],"e":"\\\\\"")"));
+        check_same_as_decode(upstream_format::openai_chat,
+                             with_last(R"("usage":{"prompt_tokens":7,"completion_tokens":3,)"
+                                       R"("note":"} \"model\":\"x\""})"));
+    }
+    SECTION("an escaped key is read as its name") {
+        check_same_as_decode(upstream_format::openai_chat,
+                             with_last(R"("mod\u0065l":"escaped-name")"));
+        check_same_as_decode(upstream_format::openai_chat,
+                             with_last(R"("\u0075sage":{"prompt_tokens":1,"completion_tokens":2})"));
+    }
+    SECTION("deep nesting and literals") {
+        std::string deep;
+        for (int i = 0; i < 14; ++i) deep += "[{\"k\":";
+        deep += "true";
+        for (int i = 0; i < 14; ++i) deep += "}]";
+        check_same_as_decode(upstream_format::openai_chat,
+                             with_first(R"("n":-1.5e+3,"t":true,"f":false,"z":null,"x":)" + deep));
+    }
+    SECTION("mismatched or unclosed brackets are not JSON") {
+        CHECK(failure_of(upstream_format::openai_chat, R"({"a":[1},"model":"m"})")
+                  .find("not valid JSON") != std::string::npos);
+        CHECK(failure_of(upstream_format::openai_chat, R"({"a":"x\"})")
+                  .find("not valid JSON") != std::string::npos);
+        CHECK(failure_of(upstream_format::openai_chat, R"({"a":tru,"model":"m"})")
+                  .find("not valid JSON") != std::string::npos);
+    }
+}
+
+TEST_CASE("summarize_response reads what decode_response reads, also in damaged answers") {
+    // Every answer the full decoder accepts, byte-mutated at random, must be summarised with the
+    // same usage and model: the skim may be more lenient than a parser, never less right.
+    const recorded answers[] = {
+        {upstream_format::openai_chat, "openai_chat/tool-call"},
+        {upstream_format::openai_responses, "openai_responses/response-cache-read"},
+        {upstream_format::anthropic_messages, "anthropic_messages/response-thinking"},
+    };
+    const std::string_view replacements = "\"\\{}[],: a0-e";
+    std::uint64_t state = 0x9e3779b97f4a7c15ULL;
+    auto next = [&] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    int accepted = 0;
+    for (const auto& answer : answers) {
+        const std::string original = read_golden(std::string(answer.golden) + "/upstream.json");
+        for (int i = 0; i < 1500; ++i) {
+            std::string body = original;
+            for (int m = 0; m < 1 + static_cast<int>(next() % 3); ++m) {
+                body[next() % body.size()] = replacements[next() % replacements.size()];
+            }
+            conversion_report decode_report;
+            if (!decode_response(answer.format, body, nullptr, decode_report)) continue;
+            ++accepted;
+            INFO(answer.golden << ": " << body);
+            check_same_as_decode(answer.format, body);
+        }
+    }
+    CHECK(accepted > 1000);
 }
 
 TEST_CASE("summarize_response rejects what the full decoder rejects") {
