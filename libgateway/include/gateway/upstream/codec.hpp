@@ -95,10 +95,12 @@ result<response> decode_response(upstream_format format, std::string_view body,
                                  const request* original, conversion_report& report);
 
 /// What the gateway needs of a complete response it relays unchanged: usage to bill, and the
-/// model name to show the client its own. Reads only those members (one parse into a scratch
-/// arena, no canonical response), which makes a pass-through answer far cheaper than
-/// `decode_response`. Errors as for `decode_response`: not a JSON object, a malformed usage, an
-/// error body in a successful answer.
+/// model name to show the client its own. Reads only those members: the root object is skimmed
+/// (strings and nested values passed over, their structure checked) and only `model`, `usage`
+/// and Chat's `error` are parsed, with no canonical response, which makes a pass-through answer
+/// far cheaper than `decode_response`. Errors as for `decode_response`: not a JSON object, a
+/// malformed usage, an error body in a successful answer; bytes inside members it does not read
+/// are not validated (the client gets them as they came).
 struct response_summary {
     gateway::usage usage;
     std::string model;
