@@ -83,13 +83,13 @@ struct model_rename {
 /// keeping every other byte (pass-through). Whitespace around the colon is allowed (OpenAI's
 /// non-stream bodies are pretty-printed, its stream chunks compact); a `"model"` inside a string
 /// value is escaped (`\"model\"`) and never matches. A text without such a member is left as
-/// it is. Allocates only when the text must grow.
-void rewrite_model(std::string& json_text, const model_rename& rename) {
+/// it is. Allocates only when the text must grow. Only the text from `start` on is searched.
+void rewrite_model(std::string& json_text, const model_rename& rename, std::size_t start = 0) {
     if (rename.from == rename.to) return;
     const std::string_view literal = rename.from;
     constexpr std::string_view key = "\"model\"";
     auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
-    for (std::size_t at = json_text.find(key); at != std::string::npos;
+    for (std::size_t at = json_text.find(key, start); at != std::string::npos;
          at = json_text.find(key, at + key.size())) {
         if (at > 0 && json_text[at - 1] == '\\') continue;
         std::size_t i = at + key.size();
@@ -865,29 +865,30 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
     tee_sink both(meter, pass_through ? static_cast<event_sink&>(meter) : *encoder);
     event_sink& sink = pass_through ? static_cast<event_sink&>(meter) : both;
 
-    // Pass-through re-frames each event only to put the client's model name back and to hide
-    // the usage chunk from Chat clients that did not ask for it; everything else is the
-    // upstream's bytes.
+    // Pass-through forwards the upstream's blocks as they came (comments such as keep-alives,
+    // ids and retry hints included), changing only the model name back to the client's and
+    // leaving out the usage chunk that a Chat client did not ask for.
     stream::sse_parser parser;
     std::string out;
-    std::string scratch;
     const bool hide_usage_chunk =
         format == api_format::openai_chat && !call.canonical->include_usage;
     model_rename rename;  // set once the upstream named its model (message_start)
     bool rename_set = false;
-    auto reemit = [&](const stream::sse_event& ev) {
-        if (hide_usage_chunk && is_usage_only_chunk(ev.data)) return;
-        if (meter.model.empty() || meter.model == call.canonical->model) {
-            stream::append_sse_event(out, ev.event, ev.data);
+    auto forward = [&](const stream::sse_block& block) {
+        if (block.event != nullptr && hide_usage_chunk && is_usage_only_chunk(block.event->data)) {
+            return;
+        }
+        const std::size_t at = out.size();
+        out.append(block.raw);
+        if (block.event == nullptr || meter.model.empty() ||
+            meter.model == call.canonical->model) {
             return;
         }
         if (!rename_set) {
             rename.set(meter.model, call.canonical->model);
             rename_set = true;
         }
-        scratch.assign(ev.data);
-        rewrite_model(scratch, rename);
-        stream::append_sse_event(out, ev.event, scratch);
+        rewrite_model(out, rename, at);
     };
 
     std::string failure;
@@ -897,7 +898,7 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
             return false;
         }
         if (pass_through) {
-            if (auto fed = parser.feed(bytes, reemit); !fed) {
+            if (auto fed = parser.feed_blocks(bytes, forward); !fed) {
                 failure = fmt::format("upstream event stream: {}", fed.error().message());
                 return false;
             }

@@ -36,7 +36,7 @@ sse_parser::sse_parser(std::size_t max_event_bytes) : max_event_bytes_(max_event
 
 std::size_t sse_parser::buffered_bytes() const noexcept {
     // Outside feed() the data is never a view (it is materialised before feed returns).
-    return line_.size() + data_.size() + event_type_.size();
+    return line_.size() + data_.size() + event_type_.size() + raw_.size();
 }
 
 std::size_t sse_parser::event_bytes() const noexcept {
@@ -48,6 +48,7 @@ bool sse_parser::finish() {
     bool partial = failed_ || !line_.empty() || has_data_;
     // Back to the initial state, so one parser (and its buffers) can serve the next stream.
     line_.clear();
+    raw_.clear();
     event_type_.clear();
     data_.clear();
     data_view_ = {};
@@ -63,6 +64,7 @@ bool sse_parser::finish() {
 result<void> sse_parser::fail() {
     failed_ = true;
     line_.clear();
+    raw_.clear();
     data_.clear();
     event_type_.clear();
     has_data_ = false;
@@ -70,8 +72,12 @@ result<void> sse_parser::fail() {
     return errc::body_too_large;
 }
 
-result<void> sse_parser::feed_impl(std::string_view bytes, callback cb, void* context) {
+result<void> sse_parser::feed_impl(std::string_view bytes, callback cb, void* context,
+                                   block_callback block_cb) {
     if (failed_) return errc::body_too_large;
+    // feed_blocks: where the open block's bytes begin in this chunk (the chunk's start when it
+    // began in an earlier one: those bytes are in raw_).
+    const char* block_start = bytes.data();
 
     if (!bom_checked_) {
         // line_ holds the bytes of a BOM prefix seen in earlier feeds (at most two).
@@ -80,6 +86,7 @@ result<void> sse_parser::feed_impl(std::string_view bytes, callback cb, void* co
         if (utf8_bom.substr(line_.size(), n) == bytes.substr(0, n)) {
             if (n < need) {
                 line_.append(bytes);
+                if (block_cb != nullptr) raw_.append(bytes);
                 return {};
             }
             line_.clear();
@@ -119,14 +126,39 @@ result<void> sse_parser::feed_impl(std::string_view bytes, callback cb, void* co
         }
 
         pending_cr_ = *eol == '\r';
+        bool block_ends = false;
         if (line_.empty()) {
-            process_line({p, piece_size}, true, cb, context);
+            block_ends = process_line({p, piece_size}, true);
         } else {
             line_.append(p, piece_size);
-            process_line(line_, false, cb, context);
+            block_ends = process_line(line_, false);
             line_.clear();
         }
         p = eol + 1;
+        if (block_ends) {
+            std::string_view raw;
+            if (block_cb != nullptr) {
+                if (raw_.empty()) {
+                    raw = {block_start, static_cast<std::size_t>(p - block_start)};
+                } else {
+                    raw_.append(block_start, p);
+                    raw = raw_;
+                }
+            }
+            struct next_block {
+                sse_parser& parser;
+                ~next_block() { parser.raw_.clear(); }
+            } next{*this};
+            dispatch(cb, context, block_cb, raw);
+            block_start = p;
+        }
+    }
+
+    if (block_cb != nullptr && block_start != end) {
+        // The open block goes on in the next feed: keep its bytes, within the same bound.
+        const auto rest = static_cast<std::size_t>(end - block_start);
+        if (raw_.size() + rest > max_event_bytes_) return fail();
+        raw_.append(block_start, rest);
     }
 
     // Views into `bytes` die with this call: copy a pending single data line into data_.
@@ -138,12 +170,9 @@ result<void> sse_parser::feed_impl(std::string_view bytes, callback cb, void* co
     return {};
 }
 
-void sse_parser::process_line(std::string_view line, bool in_input, callback cb, void* context) {
-    if (line.empty()) {
-        dispatch(cb, context);
-        return;
-    }
-    if (line.front() == ':') return;  // a comment
+bool sse_parser::process_line(std::string_view line, bool in_input) {
+    if (line.empty()) return true;
+    if (line.front() == ':') return false;  // a comment
 
     std::string_view field = line;
     std::string_view value;
@@ -180,9 +209,11 @@ void sse_parser::process_line(std::string_view line, bool in_input, callback cb,
         if (auto retry = parse_retry(value)) retry_ = retry;
     }
     // Any other field is ignored.
+    return false;
 }
 
-void sse_parser::dispatch(callback cb, void* context) {
+void sse_parser::dispatch(callback cb, void* context, block_callback block_cb,
+                          std::string_view raw) {
     // Reset for the next event even if the callback throws, so no view into a past chunk
     // survives the call.
     struct reset_event {
@@ -202,7 +233,13 @@ void sse_parser::dispatch(callback cb, void* context) {
     if (has_data_) {
         sse_event event{event_type_, data_is_view_ ? data_view_ : std::string_view(data_), id_,
                         retry_};
-        cb(context, event);
+        if (block_cb != nullptr) {
+            block_cb(context, sse_block{raw, &event});
+        } else {
+            cb(context, event);
+        }
+    } else if (block_cb != nullptr) {
+        block_cb(context, sse_block{raw, nullptr});
     }
 }
 

@@ -785,3 +785,94 @@ TEST_CASE("sse: a throwing callback leaves the parser consistent", "[sse]") {
     CHECK_FALSE(parser.finish());
     CHECK(got == std::vector{ev("next")});
 }
+
+// --- feed_blocks: the stream as it came, block by block --------------------------------------
+
+namespace {
+
+struct blocks_outcome {
+    std::string joined;          // the raw blocks put together
+    std::vector<event> events;   // the events of the blocks that have one
+    std::size_t without_event = 0;
+};
+
+blocks_outcome parse_blocks(std::string_view input, const std::vector<std::size_t>& cuts) {
+    sse_parser parser;
+    blocks_outcome out;
+    auto on_block = [&out](const gateway::stream::sse_block& b) {
+        out.joined.append(b.raw);
+        if (b.event != nullptr) {
+            out.events.push_back({std::string(b.event->event), std::string(b.event->data),
+                                  std::string(b.event->id), b.event->retry});
+        } else {
+            ++out.without_event;
+        }
+    };
+    std::size_t pos = 0;
+    for (std::size_t cut : cuts) {
+        REQUIRE(parser.feed_blocks(input.substr(pos, cut - pos), on_block));
+        pos = cut;
+    }
+    REQUIRE(parser.feed_blocks(input.substr(pos), on_block));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("sse blocks: put together they are the stream, with feed's events", "[sse]") {
+    const std::vector<std::string> tokens{
+        "data",  "data:", "data: ", "event: ", "id: ", "retry: ", ":",    " ",      "x",
+        "yz",    "42",    "\n",     "\n",      "\n\n", "\r",      "\r\n", "\r\n\r\n", "\xC3\xA9"};
+    std::mt19937 rng(20261207);
+    std::uniform_int_distribution<std::size_t> pick(0, tokens.size() - 1);
+    std::uniform_int_distribution<int> length(0, 40);
+    for (int iteration = 0; iteration < 300; ++iteration) {
+        std::string input;
+        if (iteration % 5 == 0) input = "\xEF\xBB\xBF";
+        for (int i = length(rng); i > 0; --i) input += tokens[pick(rng)];
+        input += "\n\n";  // every block ends, so the blocks are the whole input
+        INFO("input: " << std::quoted(input));
+        const auto expected_events = parse(input).events;
+        std::vector<std::size_t> cuts;
+        for (int way = 0; way < 4; ++way) {
+            if (way == 1) {
+                for (std::size_t i = 1; i < input.size(); ++i) cuts.push_back(i);
+            } else if (way > 1) {
+                cuts.clear();
+                std::uniform_int_distribution<std::size_t> size(0, way == 2 ? 5 : 40);
+                for (std::size_t pos = 0; pos < input.size();) {
+                    pos = std::min(input.size(), pos + size(rng));
+                    cuts.push_back(pos);
+                }
+            }
+            const auto got = parse_blocks(input, cuts);
+            INFO("way " << way);
+            REQUIRE(got.joined == input);
+            REQUIRE(got.events == expected_events);
+        }
+    }
+}
+
+TEST_CASE("sse blocks: comments and id-only blocks are blocks without an event", "[sse]") {
+    const std::string input =
+        ": OPENROUTER PROCESSING\n\ndata: {\"a\":1}\n\n: keep-alive\r\n\r\nid: 7\n\ndata:x\n\n";
+    const auto got = parse_blocks(input, {30, 31});
+    CHECK(got.joined == input);
+    CHECK(got.without_event == 3);
+    REQUIRE(got.events.size() == 2);
+    CHECK(got.events[0].data == "{\"a\":1}");
+    CHECK(got.events[1] == ev("x", {}, "7"));
+}
+
+TEST_CASE("sse blocks: a block held across feeds counts against the limit", "[sse]") {
+    sse_parser parser(64);
+    auto ignore = [](const gateway::stream::sse_block&) {};
+    // Comment lines that never end a block: kept for the block, until over the limit.
+    gateway::result<void> r;
+    int fed = 0;
+    while (fed < 20 && (r = parser.feed_blocks(": keep-alive\n", ignore))) ++fed;
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == gateway::errc::body_too_large);
+    CHECK(fed < 6);
+    CHECK(parser.buffered_bytes() == 0);
+}

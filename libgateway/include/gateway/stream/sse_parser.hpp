@@ -20,8 +20,13 @@
 /// incomplete last line is copied (into an internal buffer). An event with a single `data` line
 /// inside the chunk is delivered as a view into that chunk, without copying.
 ///
-/// Thread safety: none; one parser per stream. The callback must not call `feed` or `finish`
-/// of the same parser.
+/// For a relay that forwards the stream as it came, `feed_blocks` reports every block (the
+/// lines up to and including the blank line that ends them) with its raw bytes, also blocks
+/// that dispatch no event (comments such as keep-alives, a lone `id:` or `retry:`). The raw
+/// blocks put together are the input byte for byte, save an unterminated block at the end.
+///
+/// Thread safety: none; one parser per stream. The callback must not call `feed`,
+/// `feed_blocks` or `finish` of the same parser; a parser is fed with one of the two only.
 
 #include "gateway/core/error.hpp"
 
@@ -49,6 +54,13 @@ struct sse_event {
     std::optional<std::uint64_t> retry;
 };
 
+/// One block of the stream: its bytes as received (a leading BOM and a line end carried over
+/// from the previous block included) and the event it dispatched, if any.
+struct sse_block {
+    std::string_view raw;
+    const sse_event* event = nullptr;  ///< null for a block without data
+};
+
 class sse_parser {
   public:
     static constexpr std::size_t default_max_event_bytes = 16 * 1024 * 1024;
@@ -62,7 +74,18 @@ class sse_parser {
     result<void> feed(std::string_view bytes, OnEvent&& on_event) {
         // const_cast only to pass the address through void*; invoke<> restores the exact type.
         return feed_impl(bytes, &invoke<OnEvent>,
-                         const_cast<void*>(static_cast<const void*>(std::addressof(on_event))));
+                         const_cast<void*>(static_cast<const void*>(std::addressof(on_event))),
+                         nullptr);
+    }
+
+    /// Like `feed`, calling `on_block(const sse_block&)` for each block completed by `bytes`.
+    /// The bytes of a block that spans feeds are kept until it ends; they count against
+    /// `max_event_bytes` too, so a stream of comment lines without a blank line is refused.
+    template <class OnBlock>
+    result<void> feed_blocks(std::string_view bytes, OnBlock&& on_block) {
+        return feed_impl(bytes, nullptr,
+                         const_cast<void*>(static_cast<const void*>(std::addressof(on_block))),
+                         &invoke_block<OnBlock>);
     }
 
     /// Ends the stream. An event that was not terminated by a blank line is discarded, as the
@@ -77,22 +100,31 @@ class sse_parser {
 
   private:
     using callback = void (*)(void* context, const sse_event& event);
+    using block_callback = void (*)(void* context, const sse_block& block);
 
     template <class OnEvent>
     static void invoke(void* context, const sse_event& event) {
         (*static_cast<std::remove_reference_t<OnEvent>*>(context))(event);
     }
+    template <class OnBlock>
+    static void invoke_block(void* context, const sse_block& block) {
+        (*static_cast<std::remove_reference_t<OnBlock>*>(context))(block);
+    }
 
-    result<void> feed_impl(std::string_view bytes, callback cb, void* context);
+    // One of `cb` (events) and `block_cb` (blocks) is set.
+    result<void> feed_impl(std::string_view bytes, callback cb, void* context,
+                           block_callback block_cb);
     // `in_input`: `line` points into the caller's chunk (not into line_), so a data value may be
-    // kept as a view until the end of the feed.
-    void process_line(std::string_view line, bool in_input, callback cb, void* context);
-    void dispatch(callback cb, void* context);
+    // kept as a view until the end of the feed. Returns true for the blank line ending a block.
+    bool process_line(std::string_view line, bool in_input);
+    // The block ends: its event (if it has data) to `cb`, or the block with `raw` to `block_cb`.
+    void dispatch(callback cb, void* context, block_callback block_cb, std::string_view raw);
     result<void> fail();
     std::size_t event_bytes() const noexcept;  // data + event type of the open event
 
     std::size_t max_event_bytes_;
     std::string line_;  // an incomplete line carried over between feeds
+    std::string raw_;   // feed_blocks: the bytes of the open block from earlier feeds
     std::string event_type_;
     std::string data_;  // the data lines joined by '\n' (the data buffer minus its last LF)
     std::string_view data_view_;  // the only data line, still inside the current chunk
