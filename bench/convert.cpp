@@ -3,7 +3,10 @@
 // run on the same bytes: Boost.JSON parsing and re-serializing every JSON document (each SSE
 // event's data, or the whole body) — the least a converter that reads JSON must do.
 //
-//   bench_convert [GOLDEN_DIR] [MIN_SECONDS_PER_CELL]   (defaults: tests/golden, 0.2)
+//   bench_convert [GOLDEN_DIR] [MIN_SECONDS_PER_CELL] [ONLY]   (defaults: tests/golden, 0.2)
+//
+// ONLY keeps the rows whose "mode upstream client" contains it, e.g. "body anthropic_messages
+// openai_responses", for profiling one direction (valgrind --tool=callgrind).
 //
 // Prints one row per direction: MB/s and events/s of the conversion, the baseline's MB/s, their
 // ratio (target ≥ 0.5, issue 3), and heap allocations per event (counted by a global operator
@@ -172,6 +175,13 @@ void convert_body(const sample& s, upstream_format from, api_format to, std::siz
 int main(int argc, char** argv) {
     const fs::path golden = argc > 1 ? argv[1] : GATEWAY_GOLDEN_DIR;
     const double min_seconds = argc > 2 ? std::atof(argv[2]) : 0.2;
+    const std::string only = argc > 3 ? argv[3] : "";
+    const auto wanted = [&](bool stream, upstream_format from, api_format to) {
+        const std::string row = std::string(stream ? "stream " : "body ") +
+                                std::string(gateway::upstream::to_string(from)) + " " +
+                                std::string(gateway::to_string(to));
+        return only.empty() || row.find(only) != std::string::npos;
+    };
     constexpr std::array upstreams{upstream_format::openai_chat, upstream_format::openai_responses,
                                    upstream_format::anthropic_messages, upstream_format::gemini};
     constexpr std::array clients{api_format::openai_chat, api_format::openai_responses,
@@ -182,6 +192,10 @@ int main(int argc, char** argv) {
     std::size_t sink = 0;
     for (const bool stream : {true, false}) {
         for (const auto from : upstreams) {
+            if (std::none_of(clients.begin(), clients.end(),
+                             [&](api_format to) { return wanted(stream, from, to); })) {
+                continue;
+            }
             const auto samples = load(golden, gateway::upstream::to_string(from), stream);
             if (samples.empty()) continue;
             std::size_t bytes = 0;
@@ -195,6 +209,7 @@ int main(int argc, char** argv) {
             });
             const double base_mbs = static_cast<double>(bytes * base.rounds) / base.seconds / 1e6;
             for (const auto to : clients) {
+                if (!wanted(stream, from, to)) continue;
                 setup_allocations = 0;
                 std::size_t streams = 0;
                 const auto conv = run(min_seconds, [&] {
