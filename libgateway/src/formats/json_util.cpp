@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace gateway::formats {
@@ -108,15 +110,43 @@ std::string_view kind_name(const json::value& v) noexcept {
     return "value";
 }
 
+namespace {
+
+// Whether any of the eight bytes in `w` needs an escape in a JSON string: a control character,
+// '"' or '\\'. Bytes of 0x80 and above (UTF-8) never do.
+constexpr bool word_needs_escape(std::uint64_t w) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+    const std::uint64_t quote = w ^ (ones * '"');
+    const std::uint64_t backslash = w ^ (ones * '\\');
+    return (below_space | ((quote - ones) & ~quote & highs) |
+            ((backslash - ones) & ~backslash & highs)) != 0;
+}
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
     out += '"';
     std::size_t run = 0;  // start of the pending run of bytes that need no escape
-    for (std::size_t i = 0; i < s.size(); ++i) {
+    for (std::size_t i = 0; i < s.size();) {
+        // Text is mostly plain: eight bytes at a time while none needs an escape.
+        if (s.size() - i >= 8) {
+            std::uint64_t w = 0;
+            std::memcpy(&w, s.data() + i, sizeof w);
+            if (!word_needs_escape(w)) {
+                i += 8;
+                continue;
+            }
+        }
         const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            ++i;
+            continue;
+        }
         out.append(s.data() + run, i - run);
-        run = i + 1;
+        run = ++i;
         switch (c) {
             case '"':
                 out += "\\\"";

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -15,6 +16,58 @@ TEST_CASE("append_json_string escapes what JSON requires and nothing else", "[js
     append_json_string(out, std::string("a\"b\\c\n\t\x01 é\0z", 13));
     CHECK(out == "\"a\\\"b\\\\c\\n\\t\\u0001 é\\u0000z\"");
     CHECK(boost::json::parse(out).as_string() == std::string("a\"b\\c\n\t\x01 é\0z", 13));
+}
+
+TEST_CASE("append_json_string: the word-at-a-time scan escapes as a byte-by-byte one", "[json]") {
+    // The plain reading of RFC 8259, byte by byte.
+    const auto reference = [](std::string_view s) {
+        std::string out = "\"";
+        for (const char ch : s) {
+            const auto c = static_cast<unsigned char>(ch);
+            if (c == '"') {
+                out += "\\\"";
+            } else if (c == '\\') {
+                out += "\\\\";
+            } else if (c >= 0x20) {
+                out += ch;
+            } else if (c == '\n') {
+                out += "\\n";
+            } else if (c == '\r') {
+                out += "\\r";
+            } else if (c == '\t') {
+                out += "\\t";
+            } else if (c == '\b') {
+                out += "\\b";
+            } else if (c == '\f') {
+                out += "\\f";
+            } else {
+                static constexpr char hex[] = "0123456789abcdef";
+                out += "\\u00";
+                out += hex[c >> 4];
+                out += hex[c & 0xF];
+            }
+        }
+        return out + "\"";
+    };
+    // Mostly plain bytes with now and then one that needs an escape, at every offset of a word.
+    const std::string rare = std::string("\"\\\n\x01\x1f\x7f\x80\xff ", 9) + std::string(1, '\0');
+    std::uint64_t state = 88172645463325252ULL;
+    auto next = [&] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    for (int i = 0; i < 20000; ++i) {
+        std::string s(next() % 48, 'x');
+        for (char& c : s) {
+            const auto r = next() % 16;
+            c = r == 0 ? rare[next() % rare.size()] : static_cast<char>('a' + r);
+        }
+        std::string out = "prefix";
+        append_json_string(out, s);
+        REQUIRE(out == "prefix" + reference(s));
+    }
 }
 
 TEST_CASE("typed reads give the empty value for absent or mistyped members", "[json]") {
