@@ -1,5 +1,9 @@
 #include "http/wire.hpp"
 
+#include <boost/beast/core/string.hpp>
+
+#include <charconv>
+
 namespace gateway::http::detail {
 
 namespace bhttp = boost::beast::http;
@@ -35,6 +39,53 @@ void append_head(std::string& out, const bhttp::response_header<>& head) {
     out.append(head.reason());
     out.append("\r\n");
     append_fields(out, head);
+}
+
+void append_head(std::string& out, const response_head& head) {
+    append_version(out, 11);
+    const unsigned code = head.status;
+    const char status[] = {' ', static_cast<char>('0' + code / 100 % 10),
+                           static_cast<char>('0' + code / 10 % 10),
+                           static_cast<char>('0' + code % 10), ' '};
+    out.append(status, sizeof status);
+    out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(code)));
+    out.append("\r\n");
+    auto field = [&out](std::string_view name, std::string_view value) {
+        out.append(name);
+        out.append(": ");
+        out.append(value);
+        out.append("\r\n");
+    };
+    if (head.extra != nullptr) {
+        for (const auto& f : *head.extra) {
+            switch (f.name()) {
+                case bhttp::field::content_type:
+                case bhttp::field::content_length:
+                case bhttp::field::transfer_encoding:
+                case bhttp::field::connection:
+                    continue;
+                case bhttp::field::cache_control:
+                    if (head.chunked) continue;
+                    break;
+                default:
+                    if (boost::beast::iequals(f.name_string(), "X-Request-Id")) continue;
+            }
+            field(f.name_string(), f.value());
+        }
+    }
+    field("Content-Type", head.content_type);
+    if (head.chunked) field("Cache-Control", "no-cache");
+    field("X-Request-Id", head.request_id);
+    if (!head.keep_alive) field("Connection", "close");
+    if (head.chunked) {
+        field("Transfer-Encoding", "chunked");
+    } else {
+        char digits[24];
+        const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, head.body_size);
+        (void)ec;
+        field("Content-Length", std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    }
+    out.append("\r\n");
 }
 
 void append_head(std::string& out, const bhttp::request_header<>& head) {

@@ -17,6 +17,22 @@
 
 namespace gateway::http::detail {
 
+// A response head written straight from its parts, without building Beast fields: the same bytes
+// as a Beast response given `extra` with set(), then Content-Type, (for a stream)
+// Cache-Control: no-cache, X-Request-Id, keep_alive() and prepare_payload() or chunked(true).
+// Fields of `extra` named like one the head writes itself are left out (with set() the head's
+// would replace them); repeated names in `extra` are all written.
+struct response_head {
+    unsigned status = 200;
+    const boost::beast::http::fields* extra = nullptr;
+    std::string_view content_type;
+    std::string_view request_id;
+    bool keep_alive = true;
+    bool chunked = false;      // a stream; otherwise Content-Length is body_size
+    std::size_t body_size = 0;
+};
+void append_head(std::string& out, const response_head& head);
+
 // Appends the status line, the fields and the blank line that ends them.
 void append_head(std::string& out, const boost::beast::http::response_header<>& head);
 // Appends the request line, the fields and the blank line that ends them.

@@ -10,6 +10,8 @@
 
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -46,6 +48,58 @@ TEST_CASE("a response header is written as Beast writes it") {
     CHECK(out + res.body() == beast_bytes(res));
     CHECK(out.starts_with("HTTP/1.1 429 Too Many Requests\r\n"));
     CHECK(out.ends_with("\r\n\r\n"));
+}
+
+TEST_CASE("a response head written from its parts is the one Beast writes from set() calls") {
+    using gateway::http::detail::response_head;
+    struct input {
+        unsigned status;
+        std::vector<std::pair<std::string, std::string>> extra;
+        bool keep_alive;
+        bool chunked;
+        std::string body;
+    };
+    const input inputs[] = {
+        {200, {}, true, false, R"({"id":"x"})"},
+        {200, {{"X-Gateway-Adjusted", "temperature=dropped"}}, true, false, "{}"},
+        {429, {{"Retry-After", "3"}}, false, false, R"({"error":{}})"},
+        {502, {{"content-type", "text/plain"}, {"X-Other", "1"}}, true, false, ""},
+        {200, {{"X-Gateway-Adjusted", "top_p=dropped"}}, true, true, ""},
+        {200, {{"Cache-Control", "max-age=5"}, {"Connection", "close"}}, false, true, ""},
+        {404, {{"x-request-id", "spoofed"}, {"Content-Length", "99"}}, true, false, "none"},
+    };
+    for (const auto& in : inputs) {
+        bhttp::fields extra;
+        for (const auto& [name, value] : in.extra) extra.insert(name, value);
+        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(in.status), 11};
+        for (const auto& f : extra) res.set(f.name_string(), f.value());
+        res.set(bhttp::field::content_type, "application/json");
+        if (in.chunked) res.set(bhttp::field::cache_control, "no-cache");
+        res.set("X-Request-Id", "req-7");
+        res.keep_alive(in.keep_alive);
+        std::string want;
+        if (in.chunked) {
+            res.chunked(true);
+            append_head(want, res.base());
+        } else {
+            res.body() = in.body;
+            res.prepare_payload();
+            want = beast_bytes(res);
+            want.resize(want.size() - in.body.size());
+        }
+        response_head head;
+        head.status = in.status;
+        head.extra = &extra;
+        head.content_type = "application/json";
+        head.request_id = "req-7";
+        head.keep_alive = in.keep_alive;
+        head.chunked = in.chunked;
+        head.body_size = in.body.size();
+        std::string got = "kept ";
+        append_head(got, head);
+        INFO(want);
+        CHECK(got == "kept " + want);
+    }
 }
 
 TEST_CASE("a response with a custom reason and a chunked stream head keep their bytes") {
