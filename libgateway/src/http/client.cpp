@@ -789,39 +789,26 @@ net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(re
     const timeouts tmo = req.deadlines.value_or(options.default_timeouts);
     const time_point total_deadline = deadline_after(tmo.total, no_deadline);
 
-    bhttp::request<bhttp::string_body> msg;
-    static_cast<bhttp::fields&>(msg) = std::move(req.headers);
-    msg.method(req.method);
     const bool plain_via_proxy = !t.tls && proxied(t);
-    if (plain_via_proxy) {
-        // A proxy is asked for an absolute URL (RFC 9112 3.2.2).
-        msg.target("http://" + t.host_header + t.target);
-        if (!proxy->authorization.empty()) {
-            msg.set(bhttp::field::proxy_authorization, proxy->authorization);
-        }
-    } else {
-        msg.target(t.target);
-    }
-    if (options.request_gzip && msg.find(bhttp::field::accept_encoding) == msg.end()) {
-        msg.set(bhttp::field::accept_encoding, "gzip");
-    }
-    msg.version(11);
-    msg.set(bhttp::field::host, t.host_header);
-    if (msg.find(bhttp::field::user_agent) == msg.end()) {
-        msg.set(bhttp::field::user_agent, "gatewayd/0.1");
-    }
-    msg.set(bhttp::field::connection, "keep-alive");
-    msg.erase(bhttp::field::transfer_encoding);
-    msg.body() = std::move(req.body);
-    msg.prepare_payload();
+    detail::request_head request_head;
+    request_head.method = req.method;
+    request_head.headers = &req.headers;
+    // A proxy is asked for an absolute URL (RFC 9112 3.2.2).
+    const std::string absolute = plain_via_proxy ? "http://" + t.host_header + t.target : "";
+    request_head.target = plain_via_proxy ? std::string_view(absolute) : t.target;
+    if (plain_via_proxy) request_head.proxy_authorization = proxy->authorization;
+    request_head.accept_gzip = options.request_gzip;
+    request_head.host = t.host_header;
+    request_head.user_agent = "gatewayd/0.1";
+    request_head.body_size = req.body.size();
     const bool head_request = req.method == bhttp::verb::head;
 
     auto ex = std::make_unique<upstream_exchange>(weak_from_this(), tmo.idle, total_deadline,
                                                   options.max_body_bytes);
     std::string head;
-    detail::append_head(head, msg.base());
+    detail::append_head(head, request_head);
     const std::array<net::const_buffer, 2> request_bytes{net::buffer(head),
-                                                         net::buffer(msg.body())};
+                                                         net::buffer(req.body)};
 
     std::unique_ptr<connection> conn = take_idle(t);
     for (;;) {

@@ -88,6 +88,60 @@ void append_head(std::string& out, const response_head& head) {
     out.append("\r\n");
 }
 
+void append_head(std::string& out, const request_head& head) {
+    out.append(bhttp::to_string(head.method));
+    out.push_back(' ');
+    out.append(head.target);
+    out.push_back(' ');
+    append_version(out, 11);
+    out.append("\r\n");
+    auto field = [&out](std::string_view name, std::string_view value) {
+        out.append(name);
+        out.append(": ");
+        out.append(value);
+        out.append("\r\n");
+    };
+    bool has_encoding = false;
+    bool has_agent = false;
+    if (head.headers != nullptr) {
+        for (const auto& f : *head.headers) {
+            switch (f.name()) {
+                case bhttp::field::host:
+                case bhttp::field::connection:
+                case bhttp::field::content_length:
+                case bhttp::field::transfer_encoding:
+                    continue;
+                case bhttp::field::proxy_authorization:
+                    if (!head.proxy_authorization.empty()) continue;
+                    break;
+                case bhttp::field::accept_encoding:
+                    has_encoding = true;
+                    break;
+                case bhttp::field::user_agent:
+                    has_agent = true;
+                    break;
+                default:
+                    break;
+            }
+            field(f.name_string(), f.value());
+        }
+    }
+    if (!head.proxy_authorization.empty()) field("Proxy-Authorization", head.proxy_authorization);
+    if (head.accept_gzip && !has_encoding) field("Accept-Encoding", "gzip");
+    field("Host", head.host);
+    if (!has_agent) field("User-Agent", head.user_agent);
+    field("Connection", "keep-alive");
+    const auto method = head.method;
+    if (head.body_size > 0 || method == bhttp::verb::options || method == bhttp::verb::put ||
+        method == bhttp::verb::post) {
+        char digits[24];
+        const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, head.body_size);
+        (void)ec;
+        field("Content-Length", std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    }
+    out.append("\r\n");
+}
+
 void append_head(std::string& out, const bhttp::request_header<>& head) {
     out.append(head.method_string());
     out.push_back(' ');

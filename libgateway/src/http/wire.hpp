@@ -33,6 +33,23 @@ struct response_head {
 };
 void append_head(std::string& out, const response_head& head);
 
+// An upstream request head written straight from its parts: the same bytes as a Beast request
+// given `headers`, then (when asked) Proxy-Authorization, Accept-Encoding: gzip unless `headers`
+// name an encoding, Host, User-Agent unless `headers` name one, Connection: keep-alive, the
+// removal of Transfer-Encoding and prepare_payload() for a body of `body_size` bytes. Fields of
+// `headers` named like one the head writes itself are left out.
+struct request_head {
+    boost::beast::http::verb method = boost::beast::http::verb::post;
+    std::string_view target;
+    const boost::beast::http::fields* headers = nullptr;
+    std::string_view host;
+    std::string_view proxy_authorization;  // empty: none
+    bool accept_gzip = false;
+    std::string_view user_agent;  // unless `headers` have one
+    std::size_t body_size = 0;
+};
+void append_head(std::string& out, const request_head& head);
+
 // Appends the status line, the fields and the blank line that ends them.
 void append_head(std::string& out, const boost::beast::http::response_header<>& head);
 // Appends the request line, the fields and the blank line that ends them.

@@ -129,6 +129,76 @@ TEST_CASE("a request header is written as Beast writes it, appended after what w
     CHECK(out.substr(6).starts_with("POST /v1/messages?beta=true HTTP/1.1\r\n"));
 }
 
+TEST_CASE("an upstream request head written from its parts is the one Beast writes") {
+    using gateway::http::detail::request_head;
+    struct input {
+        bhttp::verb method;
+        std::string target;
+        std::vector<std::pair<std::string, std::string>> headers;
+        std::string proxy_authorization;
+        bool gzip;
+        std::string body;
+    };
+    const input inputs[] = {
+        {bhttp::verb::post, "/v1/chat/completions",
+         {{"Authorization", "Bearer sk-up"}, {"Content-Type", "application/json"}}, "", true,
+         R"({"model":"m"})"},
+        {bhttp::verb::post, "/v1/messages",
+         {{"x-api-key", "k"}, {"anthropic-version", "2023-06-01"}, {"User-Agent", "mine/1"},
+          {"Accept-Encoding", "identity"}},
+         "", true, "{}"},
+        {bhttp::verb::get, "/v1/models?x=1", {{"Host", "spoofed"}, {"Connection", "close"}}, "",
+         false, ""},
+        {bhttp::verb::post, "http://up.example:8080/v1/embeddings",
+         {{"Proxy-Authorization", "Basic old"}, {"Transfer-Encoding", "chunked"},
+          {"Content-Length", "3"}},
+         "Basic dXNlcjpwdw==", true, ""},
+        {bhttp::verb::put, "/x", {{"X-A", "1"}, {"X-A", "2"}}, "", false, ""},
+    };
+    for (const auto& in : inputs) {
+        bhttp::fields headers;
+        for (const auto& [name, value] : in.headers) headers.insert(name, value);
+        // What the client built before: a Beast request given the caller's headers.
+        bhttp::request<bhttp::string_body> msg;
+        static_cast<bhttp::fields&>(msg) = headers;
+        msg.method(in.method);
+        msg.target(in.target);
+        if (!in.proxy_authorization.empty()) {
+            msg.set(bhttp::field::proxy_authorization, in.proxy_authorization);
+        }
+        if (in.gzip && msg.find(bhttp::field::accept_encoding) == msg.end()) {
+            msg.set(bhttp::field::accept_encoding, "gzip");
+        }
+        msg.version(11);
+        msg.set(bhttp::field::host, "up.example:8080");
+        if (msg.find(bhttp::field::user_agent) == msg.end()) {
+            msg.set(bhttp::field::user_agent, "gatewayd/0.1");
+        }
+        msg.set(bhttp::field::connection, "keep-alive");
+        msg.erase(bhttp::field::transfer_encoding);
+        msg.erase(bhttp::field::content_length);
+        msg.body() = in.body;
+        msg.prepare_payload();
+        std::string want;
+        append_head(want, msg.base());
+
+        request_head head;
+        head.method = in.method;
+        head.target = in.target;
+        head.headers = &headers;
+        head.host = "up.example:8080";
+        head.proxy_authorization = in.proxy_authorization;
+        head.accept_gzip = in.gzip;
+        head.user_agent = "gatewayd/0.1";
+        head.body_size = in.body.size();
+        std::string got;
+        append_head(got, head);
+        INFO(want);
+        CHECK(got == want);
+        CHECK(want + in.body == beast_bytes(msg));
+    }
+}
+
 TEST_CASE("a chunk is framed with its size in hex, as Beast frames it") {
     for (const std::string& data :
          {std::string("x"), std::string(15, 'a'), std::string(16, 'b'), std::string(4097, 'c')}) {
