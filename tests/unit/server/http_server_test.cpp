@@ -76,6 +76,19 @@ TEST_CASE("keep-alive serves several requests on one connection", "[server]") {
     auto two = conn.read_until("second", 2s);
     REQUIRE(two.find("HTTP/1.1 200 OK") == 0);
     REQUIRE(s.server.open_connections() == 1);
+
+    // Request ids: 32 hex digits, a per-thread prefix and a counter.
+    const auto id_of = [](const std::string& raw) {
+        const auto at = raw.find("X-Request-Id: ") + 14;
+        return raw.substr(at, raw.find("\r\n", at) - at);
+    };
+    const std::string first = id_of(one);
+    const std::string second = id_of(two);
+    REQUIRE(first.size() == 32);
+    REQUIRE(first.find_first_not_of("0123456789abcdef") == std::string::npos);
+    CHECK(second.substr(0, 16) == first.substr(0, 16));
+    CHECK(std::stoull(second.substr(16), nullptr, 16) ==
+          std::stoull(first.substr(16), nullptr, 16) + 1);
 }
 
 TEST_CASE("Expect: 100-continue is answered before the body is read", "[server]") {
