@@ -258,7 +258,7 @@ void read_upstream(const json::value& value, gateway::http::client_options& upst
         value, "upstream",
         {"connect_timeout_ms", "first_byte_timeout_ms", "idle_timeout_ms", "total_timeout_ms",
          "max_idle_connections_per_host", "idle_connection_ttl_s", "verify_tls", "ca_file",
-         "max_response_body_bytes", "proxy", "no_proxy"});
+         "max_response_body_bytes", "read_buffer_bytes", "proxy", "no_proxy"});
     gateway::http::timeouts& t = upstream.default_timeouts;
     if (auto v = r.integer("connect_timeout_ms", 0, max_timeout_ms)) t.connect = to_ms(*v);
     if (auto v = r.integer("first_byte_timeout_ms", 0, max_timeout_ms)) t.first_byte = to_ms(*v);
@@ -274,6 +274,9 @@ void read_upstream(const json::value& value, gateway::http::client_options& upst
     if (auto v = r.string("ca_file", /*allow_empty=*/true)) upstream.ca_file = std::move(*v);
     if (auto v = r.integer("max_response_body_bytes", 1, int64_max)) {
         upstream.max_body_bytes = static_cast<std::size_t>(*v);
+    }
+    if (auto v = r.integer("read_buffer_bytes", 1024, 16 * 1024 * 1024)) {
+        upstream.read_buffer_bytes = static_cast<std::size_t>(*v);
     }
     if (auto v = r.string("proxy", /*allow_empty=*/true)) {
         // Not quoted back: the URL may carry the proxy's password.

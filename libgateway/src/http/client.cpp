@@ -56,9 +56,6 @@ using clock_type = std::chrono::steady_clock;
 using time_point = clock_type::time_point;
 
 constexpr time_point no_deadline = time_point::max();
-/// Initial size of a connection's read buffer: one socket read fills at most this much while the
-/// buffer is empty, and body pieces are views into it.
-constexpr std::size_t read_buffer_bytes = 16 * 1024;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 /// `now + d`, capped by `cap`; `cap` itself when `d` is zero (no deadline of its own).
@@ -93,8 +90,9 @@ using tls_stream_type = beast::ssl_stream<beast::tcp_stream>;
 /// bytes the upstream sent early are not lost.
 class connection {
   public:
+    // `read_bytes`: the buffer's size while it holds no header (client_options::read_buffer_bytes).
     connection(const net::any_io_executor& executor, std::shared_ptr<ssl::context> tls,
-               const upstream_target& target, std::size_t buffer_limit)
+               const upstream_target& target, std::size_t buffer_limit, std::size_t read_bytes)
         : tls_context_(std::move(tls)),
           host_(target.host),
           port_(target.port),
@@ -104,7 +102,7 @@ class connection {
         } else {
             plain_.emplace(executor);
         }
-        buffer_.reserve(std::min(read_buffer_bytes, buffer_limit));
+        buffer_.reserve(std::min(read_bytes, buffer_limit));
     }
 
     ~connection() { close(); }
@@ -224,11 +222,13 @@ namespace detail {
 class upstream_exchange final : public exchange {
   public:
     upstream_exchange(std::weak_ptr<client::impl> owner, std::chrono::milliseconds idle,
-                      time_point total_deadline, std::size_t max_body_bytes)
+                      time_point total_deadline, std::size_t max_body_bytes,
+                      std::size_t read_buffer_bytes)
         : owner_(std::move(owner)),
           idle_(idle),
           total_deadline_(total_deadline),
-          max_body_bytes_(max_body_bytes) {}
+          max_body_bytes_(max_body_bytes),
+          read_buffer_bytes_(read_buffer_bytes) {}
 
     ~upstream_exchange() override { release(); }
     upstream_exchange(const upstream_exchange&) = delete;
@@ -283,6 +283,7 @@ class upstream_exchange final : public exchange {
     std::chrono::milliseconds idle_;
     time_point total_deadline_;
     std::size_t max_body_bytes_;
+    std::size_t read_buffer_bytes_;  // the inflater's output piece
     error_code error_;
     bool cancelled_ = false;
 };
@@ -356,7 +357,7 @@ error_code upstream_exchange::start_decoding() {
         case body_encoding::compressed:
             break;
     }
-    inflater_ = std::make_unique<inflater>(read_buffer_bytes);
+    inflater_ = std::make_unique<inflater>(read_buffer_bytes_);
     fields.erase(bhttp::field::content_encoding);
     fields.erase(bhttp::field::content_length);
     return {};
@@ -702,7 +703,8 @@ net::awaitable<result<std::unique_ptr<connection>>> client::impl::connect(
     const detail::upstream_target& t, time_point deadline) {
     auto conn = std::make_unique<connection>(
         executor, t.tls ? tls_context : nullptr, t,
-        std::max(options.max_header_bytes, std::size_t{1024}) + read_buffer_bytes);
+        std::max(options.max_header_bytes, std::size_t{1024}) + options.read_buffer_bytes,
+        options.read_buffer_bytes);
     beast::tcp_stream& stream = conn->tcp();
 
     error_code ec;
@@ -804,7 +806,8 @@ net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(re
     const bool head_request = req.method == bhttp::verb::head;
 
     auto ex = std::make_unique<upstream_exchange>(weak_from_this(), tmo.idle, total_deadline,
-                                                  options.max_body_bytes);
+                                                  options.max_body_bytes,
+                                                  options.read_buffer_bytes);
     std::string head;
     detail::append_head(head, request_head);
     const std::array<net::const_buffer, 2> request_bytes{net::buffer(head),

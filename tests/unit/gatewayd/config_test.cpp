@@ -58,7 +58,7 @@ const char* const full_file = R"json({
   "upstream": {"connect_timeout_ms": 1500, "first_byte_timeout_ms": 2500, "idle_timeout_ms": 3500,
                "total_timeout_ms": 4500, "max_idle_connections_per_host": 8,
                "idle_connection_ttl_s": 30, "verify_tls": false, "ca_file": "/etc/ca.pem",
-               "max_response_body_bytes": 2097152},
+               "max_response_body_bytes": 2097152, "read_buffer_bytes": 4096},
   "channels": [
     {"name": "openai", "type": "openai", "base_url": "https://api.openai.com/",
      "keys": ["sk-upstream-a", "sk-upstream-b"], "models": ["gpt-4o", "gpt-4o-mini"],
@@ -125,6 +125,7 @@ TEST_CASE("a file with every key", "[config]") {
     CHECK_FALSE(up.verify_peer);
     CHECK(up.ca_file == "/etc/ca.pem");
     CHECK(up.max_body_bytes == 2097152);
+    CHECK(up.read_buffer_bytes == 4096);
 
     // "channels" replaces the default list.
     REQUIRE(cfg.channels.size() == 2);
@@ -252,6 +253,8 @@ TEST_CASE("integers out of range are refused", "[config]") {
                Contains(R"("server.idle_timeout_ms" must be an integer between 0 and)"));
     CHECK_THAT(parse_error(R"({"upstream": {"max_response_body_bytes": 0}})"),
                Contains(R"("upstream.max_response_body_bytes" must be an integer > 0)"));
+    CHECK_THAT(parse_error(R"({"upstream": {"read_buffer_bytes": 512}})"),
+               Contains(R"("upstream.read_buffer_bytes" must be an integer between 1024 and)"));
     CHECK_THAT(parse_error(R"({"upstream": {"connect_timeout_ms": 18446744073709551615}})"),
                Contains(R"("upstream.connect_timeout_ms" must be an integer)"));
     CHECK_THAT(parse_error(R"({"tokens": [{"name": "a", "key": "sk-0123456789abcdef",

@@ -303,6 +303,35 @@ TEST_CASE("client: a Content-Length body is also streamed in pieces", "[http]") 
     CHECK(o.idle_after_end == 1);
 }
 
+TEST_CASE("client: read_buffer_bytes bounds what one read of a body takes", "[http]") {
+    // 64 KiB sent in one write: with the default buffer a read takes up to 16 KiB, with a
+    // 2 KiB one never more than that.
+    const std::string body(64 * 1024, 'b');
+    fake_upstream upstream([&](const recorded_request&) {
+        scripted_response r;
+        r.chunks = {body};
+        r.chunked = false;
+        return r;
+    });
+    const auto largest_piece = [&](std::size_t read_buffer_bytes) {
+        net::io_context ioc;
+        client_options options;
+        options.read_buffer_bytes = read_buffer_bytes;
+        client c(ioc.get_executor(), options);
+        const auto o = run_coro(ioc, read_stream(c, upstream.base_url() + "/big"));
+        std::string joined;
+        std::size_t largest = 0;
+        for (const auto& p : o.pieces) {
+            joined += p;
+            largest = std::max(largest, p.size());
+        }
+        CHECK(joined == body);
+        return largest;
+    };
+    CHECK(largest_piece(2048) <= 2048);
+    CHECK(largest_piece(16 * 1024) > 2048);
+}
+
 namespace {
 
 /// A chunked response whose chunks the server writes all at once, so one socket read brings

@@ -47,6 +47,11 @@ struct client_options {
     bool verify_peer = true;                       ///< certificate and host name checks
     std::string ca_file;  ///< extra trusted CA bundle (PEM), in addition to the system store
     std::size_t max_header_bytes = 64 * 1024;
+    /// What one socket read of a response body takes at most (also the piece size of a
+    /// decompressed body). A relay writes what one read brought before it reads again, so a
+    /// client that stops reading holds at most this much of the upstream's data in the gateway
+    /// (and what the kernel's socket buffers keep).
+    std::size_t read_buffer_bytes = 16 * 1024;
     std::size_t max_body_bytes = 64 * 1024 * 1024;  ///< limit of `async_send` / `async_read_all`
     /// Host name → IP address literal, like curl's `--resolve`: requests to such a host connect
     /// to the address without a DNS lookup, while SNI, the Host header and certificate checks
