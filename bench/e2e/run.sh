@@ -4,7 +4,9 @@
 #
 #   bash bench/e2e/run.sh            # as root on Debian 12: installs wrk and nginx if missing
 #
-# Environment: BENCH_SECONDS (per wrk run, default 5), BENCH_CONNECTIONS (default "1 16 64"),
+# Environment: BENCH_SECONDS (per wrk run, default 3), BENCH_ROUNDS (the relays' wrk runs are
+# repeated this many times, nginx and gatewayd in turn, and the median taken; default 3),
+# BENCH_CONNECTIONS (default "1 16 64"),
 # BENCH_STREAMS (concurrent held streams, default 1000), BENCH_SUT_CPU / BENCH_LOAD_CPU (the core
 # of the relay under test and the core of the upstream and the load generators, default 0 / 1),
 # BENCH_PORT (first of three ports, default 18080), BENCH_KEEP=1 keeps the work directory.
@@ -19,7 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-seconds=${BENCH_SECONDS:-5}
+seconds=${BENCH_SECONDS:-3}
+rounds=${BENCH_ROUNDS:-3}
 connections=${BENCH_CONNECTIONS:-"1 16 64"}
 streams=${BENCH_STREAMS:-1000}
 sut_cpu=${BENCH_SUT_CPU:-0}
@@ -241,11 +244,18 @@ echo "-- throughput (requests/s) and CPU per request of the relay"
 for e in "${endpoints[@]}"; do
     read -r name path body <<<"$e"
     throughput "direct:$name" "$up$path" "$body" ""
-    throughput "nginx:$name" "$relay$path" "$body" "$relay_pids"
 done
-for r in "${gateway_runs[@]}"; do
-    read -r name _ path body <<<"$r"
-    throughput "gatewayd-$name" "$gw$path" "$body" "$gw_pid"
+# On a VM one run can be slowed by a neighbour: the relays take turns, round after round, and
+# the summary reads the median of each.
+for round in $(seq 1 "$rounds"); do
+    for e in "${endpoints[@]}"; do
+        read -r name path body <<<"$e"
+        throughput "nginx:$name#$round" "$relay$path" "$body" "$relay_pids"
+    done
+    for r in "${gateway_runs[@]}"; do
+        read -r name _ path body <<<"$r"
+        throughput "gatewayd-$name#$round" "$gw$path" "$body" "$gw_pid"
+    done
 done
 gw_peak=$(field "$("$probe" rss "$gw_pid")" peak_kib)
 echo "peak RSS after the load: gatewayd ${gw_peak} KiB" | tee -a "$results"
@@ -259,9 +269,13 @@ echo "stall:gatewayd $(taskset -c "$load_cpu" "$probe" stall "$gw_port" /v1/chat
 
 # --- the headline: ratios to nginx proxy_pass (b) and what each relay adds to direct (a) -------
 value() { sed -n "s/^$1 .*\"$2\":\(-\{0,1\}[0-9.]*\).*/\1/p" "$results" | head -1; }
-cpu_of() { sed -n "s/^$1 .*\bc$2=[0-9]*\/s cpu=\([0-9.]*\)us.*/\1/p" "$results" | head -1; }
+# The median over the rounds of NAME#1, NAME#2, ...
+cpu_of() {
+    sed -n "s/^$1#[0-9]* .*\bc$2=[0-9]*\/s cpu=\([0-9.]*\)us.*/\1/p" "$results" | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
 added() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || a < 0 || b < 0) print "-"; else printf "%+.0f", a - b }'; }
-echo "-- summary: CPU per request ÷ nginx proxy_pass; µs added to direct (nginx's in brackets)"
+echo "-- summary: CPU per request ÷ nginx proxy_pass (medians of $rounds rounds); µs added to direct (nginx's in brackets)"
 for r in "${gateway_runs[@]}"; do
     read -r name upstream _ _ <<<"$r"
     line="summary $name cpu:"
