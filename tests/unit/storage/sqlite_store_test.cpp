@@ -403,8 +403,8 @@ TEST_CASE("append_logs charges each log's quota to its token once", "[storage]")
 
 TEST_CASE("a batch of several insert statements keeps every log and each token's sum",
           "[storage]") {
-    // 37 logs: two statements of several rows, then single rows. Every field differs per log,
-    // so a value bound to the wrong row or column shows.
+    // 101 logs: statements of 64, 16, 16, 4 and 1 rows. Every field differs per log, so a value
+    // bound to the wrong row or column shows.
     auto store = open_or_fail(":memory:");
     std::array<std::int64_t, 3> ids{};
     for (std::size_t t = 0; t < ids.size(); ++t) {
@@ -414,7 +414,7 @@ TEST_CASE("a batch of several insert statements keeps every log and each token's
     }
     std::vector<request_log> batch;
     std::array<std::int64_t, 3> charged{};
-    for (int i = 0; i < 37; ++i) {
+    for (int i = 0; i < 101; ++i) {
         const auto t = static_cast<std::size_t>(i % 3);
         request_log l = sample_log(fmt::format("req-{}", i), ids[t], i * 7, 1'000 + i);
         l.channel_id = 100 + i;
@@ -433,7 +433,7 @@ TEST_CASE("a batch of several insert statements keeps every log and each token's
     }
     REQUIRE(store->append_logs(batch).has_value());
 
-    auto logs = store->recent_logs(100);
+    auto logs = store->recent_logs(200);
     REQUIRE(logs.has_value());
     REQUIRE(logs->size() == batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) require_same((*logs)[batch.size() - 1 - i], batch[i]);
