@@ -244,8 +244,7 @@ net::awaitable<bool> fake_upstream::impl::play(Stream& stream, const scripted_re
     if (script.one_write && script.chunked && !head) {
         std::ostringstream header;
         header << res.base();
-        const std::string framed =
-            header.str() + chunked_framing(script.chunks) + "0\r\n\r\n";
+        const std::string framed = header.str() + chunked_framing(script.chunks) + "0\r\n\r\n";
         auto [ec, n] = co_await net::async_write(stream, net::buffer(framed), use_tuple);
         if (ec) count_aborted();
         co_return !ec;

@@ -805,13 +805,12 @@ net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(re
     request_head.body_size = req.body.size();
     const bool head_request = req.method == bhttp::verb::head;
 
-    auto ex = std::make_unique<upstream_exchange>(weak_from_this(), tmo.idle, total_deadline,
-                                                  options.max_body_bytes,
-                                                  options.read_buffer_bytes);
+    auto ex =
+        std::make_unique<upstream_exchange>(weak_from_this(), tmo.idle, total_deadline,
+                                            options.max_body_bytes, options.read_buffer_bytes);
     std::string head;
     detail::append_head(head, request_head);
-    const std::array<net::const_buffer, 2> request_bytes{net::buffer(head),
-                                                         net::buffer(req.body)};
+    const std::array<net::const_buffer, 2> request_bytes{net::buffer(head), net::buffer(req.body)};
 
     std::unique_ptr<connection> conn = take_idle(t);
     for (;;) {

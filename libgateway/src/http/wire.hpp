@@ -28,7 +28,7 @@ struct response_head {
     std::string_view content_type;
     std::string_view request_id;
     bool keep_alive = true;
-    bool chunked = false;      // a stream; otherwise Content-Length is body_size
+    bool chunked = false;  // a stream; otherwise Content-Length is body_size
     std::size_t body_size = 0;
 };
 void append_head(std::string& out, const response_head& head);

@@ -880,8 +880,7 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
         }
         const std::size_t at = out.size();
         out.append(block.raw);
-        if (block.event == nullptr || meter.model.empty() ||
-            meter.model == call.canonical->model) {
+        if (block.event == nullptr || meter.model.empty() || meter.model == call.canonical->model) {
             return;
         }
         if (!rename_set) {

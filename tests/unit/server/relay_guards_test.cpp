@@ -554,7 +554,8 @@ TEST_CASE("a pass-through stream keeps comments, ids, retry hints and the upstre
     }
     REQUIRE(expected != dressed);
 
-    fake_upstream upstream{[&](const recorded_request&) { return paced(split_sse_events(dressed)); }};
+    fake_upstream upstream{
+        [&](const recorded_request&) { return paced(split_sse_events(dressed)); }};
     server::io_pool pool{1};
     server::relay_service relay{pool, one_token(), channels(upstream.base_url()), nullptr};
     server::server_options options;
@@ -562,10 +563,11 @@ TEST_CASE("a pass-through stream keeps comments, ids, retry hints and the upstre
     server::http_server server{pool, options, relay.handler()};
     REQUIRE(server.listen());
     pool.run();
-    auto res = http_call(server.port(), bhttp::verb::post, "/v1/chat/completions",
-                         R"({"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},)"
-                         R"("messages":[{"role":"user","content":"hi"}]})",
-                         {{"Authorization", std::string("Bearer ") + relay_key}});
+    auto res =
+        http_call(server.port(), bhttp::verb::post, "/v1/chat/completions",
+                  R"({"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},)"
+                  R"("messages":[{"role":"user","content":"hi"}]})",
+                  {{"Authorization", std::string("Bearer ") + relay_key}});
     CHECK(res.status == 200);
     CHECK(res.body == expected);
     server.shutdown(2s);

@@ -4,8 +4,8 @@
 #include <gateway/storage/store.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <catch2/catch.hpp>
 #include <fmt/core.h>
+#include <catch2/catch.hpp>
 
 #include <sys/stat.h>
 
@@ -408,7 +408,8 @@ TEST_CASE("a batch of several insert statements keeps every log and each token's
     auto store = open_or_fail(":memory:");
     std::array<std::int64_t, 3> ids{};
     for (std::size_t t = 0; t < ids.size(); ++t) {
-        token_record token = sample_token(fmt::format("t{}", t), fmt::format("sk-t{}-0123456789", t));
+        token_record token =
+            sample_token(fmt::format("t{}", t), fmt::format("sk-t{}-0123456789", t));
         token.remain_quota = 100'000;
         ids[t] = store->upsert_token(token).value();
     }
@@ -436,7 +437,8 @@ TEST_CASE("a batch of several insert statements keeps every log and each token's
     auto logs = store->recent_logs(200);
     REQUIRE(logs.has_value());
     REQUIRE(logs->size() == batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) require_same((*logs)[batch.size() - 1 - i], batch[i]);
+    for (std::size_t i = 0; i < batch.size(); ++i)
+        require_same((*logs)[batch.size() - 1 - i], batch[i]);
     for (std::size_t t = 0; t < ids.size(); ++t) {
         token_record token = load_token(*store, fmt::format("t{}", t));
         CHECK(token.used_quota == charged[t]);

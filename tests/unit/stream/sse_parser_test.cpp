@@ -791,8 +791,8 @@ TEST_CASE("sse: a throwing callback leaves the parser consistent", "[sse]") {
 namespace {
 
 struct blocks_outcome {
-    std::string joined;          // the raw blocks put together
-    std::vector<event> events;   // the events of the blocks that have one
+    std::string joined;         // the raw blocks put together
+    std::vector<event> events;  // the events of the blocks that have one
     std::size_t without_event = 0;
 };
 
@@ -821,8 +821,8 @@ blocks_outcome parse_blocks(std::string_view input, const std::vector<std::size_
 
 TEST_CASE("sse blocks: put together they are the stream, with feed's events", "[sse]") {
     const std::vector<std::string> tokens{
-        "data",  "data:", "data: ", "event: ", "id: ", "retry: ", ":",    " ",      "x",
-        "yz",    "42",    "\n",     "\n",      "\n\n", "\r",      "\r\n", "\r\n\r\n", "\xC3\xA9"};
+        "data", "data:", "data: ", "event: ", "id: ", "retry: ", ":",    " ",        "x",
+        "yz",   "42",    "\n",     "\n",      "\n\n", "\r",      "\r\n", "\r\n\r\n", "\xC3\xA9"};
     std::mt19937 rng(20261207);
     std::uniform_int_distribution<std::size_t> pick(0, tokens.size() - 1);
     std::uniform_int_distribution<int> length(0, 40);

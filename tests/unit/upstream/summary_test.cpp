@@ -156,8 +156,9 @@ TEST_CASE("summarize_response follows strings and brackets the way a parser does
     SECTION("an escaped key is read as its name") {
         check_same_as_decode(upstream_format::openai_chat,
                              with_last(R"("mod\u0065l":"escaped-name")"));
-        check_same_as_decode(upstream_format::openai_chat,
-                             with_last(R"("\u0075sage":{"prompt_tokens":1,"completion_tokens":2})"));
+        check_same_as_decode(
+            upstream_format::openai_chat,
+            with_last(R"("\u0075sage":{"prompt_tokens":1,"completion_tokens":2})"));
     }
     SECTION("deep nesting and literals") {
         std::string deep;
@@ -170,8 +171,8 @@ TEST_CASE("summarize_response follows strings and brackets the way a parser does
     SECTION("mismatched or unclosed brackets are not JSON") {
         CHECK(failure_of(upstream_format::openai_chat, R"({"a":[1},"model":"m"})")
                   .find("not valid JSON") != std::string::npos);
-        CHECK(failure_of(upstream_format::openai_chat, R"({"a":"x\"})")
-                  .find("not valid JSON") != std::string::npos);
+        CHECK(failure_of(upstream_format::openai_chat, R"({"a":"x\"})").find("not valid JSON") !=
+              std::string::npos);
         CHECK(failure_of(upstream_format::openai_chat, R"({"a":tru,"model":"m"})")
                   .find("not valid JSON") != std::string::npos);
     }
