@@ -147,6 +147,48 @@ TEST_CASE("non-stream chat completion is relayed to the OpenAI upstream", "[e2e]
     REQUIRE(!sent.contains("stream_options"));
 }
 
+TEST_CASE("pass-through sends the client's own bytes with only the model replaced", "[e2e]") {
+    fake_upstream upstream{[](const recorded_request& r) { return openai_upstream(r); }};
+    gatewayd_process gw{config_for(upstream.base_url())};
+    const auto sent_for = [&](const std::string& body) {
+        auto res = http_call(gw.port(), http::verb::post, "/v1/chat/completions", body, bearer());
+        REQUIRE(res.status == 200);
+        return upstream.requests().back().body;
+    };
+    const std::string messages = R"([{"role":"user","content":"say \"hi\" {not json} \\ \u00e9"}])";
+    SECTION("numbers and escapes as the client wrote them; whitespace between members goes") {
+        const std::string body =
+            "{\n  \"model\": \"gpt-4o\",\n  \"temperature\": 0.70,\n"
+            "  \"messages\": " +
+            messages +
+            ",\n  \"frequency_penalty\": 1.5e-1,\n"
+            "  \"metadata\": {\"k\": \"v\" , \"n\": \"1\"}\n}";
+        CHECK(sent_for(body) ==
+              R"({"model":"gpt-4o-2024-08-06","temperature": 0.70,"messages": )" + messages +
+                  R"(,"frequency_penalty": 1.5e-1,"metadata": {"k": "v" , "n": "1"}})");
+    }
+    SECTION("a Chat stream asks for usage after the client's members") {
+        CHECK(sent_for(R"({"stream":true,"model":"gpt-4o","messages":)" + messages + "}") ==
+              R"({"stream":true,"model":"gpt-4o-2024-08-06","messages":)" + messages +
+                  R"(,"stream_options":{"include_usage":true}})");
+    }
+    SECTION("or in the client's own stream_options, where it was") {
+        CHECK(sent_for(R"({"model":"gpt-4o","stream_options":{"include_obfuscation":false},)"
+                       R"("stream":true,"messages":)" +
+                       messages + "}") ==
+              R"({"model":"gpt-4o-2024-08-06","stream_options":{"include_obfuscation":false,)"
+              R"("include_usage":true},"stream":true,"messages":)" +
+                  messages + "}");
+    }
+    SECTION("a repeated member is sent once, with its last value, as a parser reads it") {
+        const auto sent = parse_object(sent_for(R"({"model":"gpt-4o","top_p":0.5,"messages":)" +
+                                                messages + R"(,"top_p":0.25})"));
+        CHECK(sent.at("model") == "gpt-4o-2024-08-06");
+        CHECK(sent.at("top_p") == 0.25);
+        CHECK(sent.size() == 3);
+    }
+}
+
 TEST_CASE("streamed chat completion arrives event by event and byte-identical", "[e2e]") {
     fake_upstream upstream{[](const recorded_request& r) { return openai_upstream(r, 100ms); }};
     gatewayd_process gw{config_for(upstream.base_url())};

@@ -1,5 +1,6 @@
 #include "gateway/server/relay_service.hpp"
 
+#include "formats/json_skim.hpp"
 #include "formats/json_util.hpp"
 #include "gateway/core/api_format.hpp"
 #include "gateway/core/log.hpp"
@@ -22,7 +23,12 @@
 
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <ctime>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
 
 namespace gateway::server {
 
@@ -108,6 +114,86 @@ void rewrite_model(std::string& json_text, std::string_view from, std::string_vi
     model_rename rename;
     rename.set(from, to);
     rewrite_model(json_text, rename);
+}
+
+/// The client's body for a pass-through upstream, spliced from its own bytes: the model name
+/// replaced and, for a Chat stream (`usage_option`), `stream_options.include_usage` set; every
+/// other member goes up byte for byte (numbers as the client wrote them), without copying the
+/// tree. Empty when more must change (a parameter the model cannot take, a provider's quirks),
+/// or the skim cannot list the members exactly (duplicate or escaped keys, more than 64): the
+/// caller then edits a copy of the tree.
+std::optional<std::string> splice_passthrough_body(std::string_view body, const json::object& tree,
+                                                   upstream::upstream_format wire_format,
+                                                   const upstream::model_capabilities& caps,
+                                                   const upstream::encode_options& encode,
+                                                   std::string_view upstream_model,
+                                                   bool usage_option) {
+    if (!encode.renames.empty() || !encode.extra_body.empty() || !encode.model_in_body) {
+        return std::nullopt;
+    }
+    std::array<formats::skimmed_member, 64> members;
+    std::size_t count = 0;
+    bool too_many = false;
+    const bool followed = formats::skim_object(body, [&](const formats::skimmed_member& m) {
+        if (count == members.size()) {
+            too_many = true;
+            return;
+        }
+        members[count++] = m;
+    });
+    // A parsed object keeps one member per name: fewer than the text has means duplicates.
+    if (!followed || too_many || count != tree.size()) return std::nullopt;
+    const std::span<const formats::skimmed_member> listed(members.data(), count);
+    if (!caps.params.empty()) {
+        // The same check as on a copy, on the names alone: nothing may be dropped or refused.
+        alignas(std::max_align_t) unsigned char scratch[2048];
+        json::monotonic_resource arena(scratch, sizeof scratch);
+        json::object names(&arena);
+        for (const auto& m : listed) names.emplace(m.key, nullptr);
+        if (usage_option) names.emplace("stream_options", nullptr);
+        const std::size_t before = names.size();
+        conversion_report ignored;
+        if (!upstream::apply_capabilities(wire_format, names, caps, ignored) ||
+            names.size() != before) {
+            return std::nullopt;
+        }
+    }
+    std::string out;
+    out.reserve(body.size() + upstream_model.size() + 48);
+    out += '{';
+    bool model_written = false;
+    bool usage_written = !usage_option;
+    for (const auto& m : listed) {
+        if (out.size() > 1) out += ',';
+        if (m.key == "model") {
+            out += R"("model":)";
+            formats::append_json_string(out, upstream_model);
+            model_written = true;
+        } else if (m.key == "stream_options" && usage_option) {
+            out += R"("stream_options":)";
+            if (const auto* so = tree.at("stream_options").if_object()) {
+                json::object with_usage = *so;
+                with_usage["include_usage"] = true;
+                out += json::serialize(with_usage);
+            } else {
+                out += R"({"include_usage":true})";
+            }
+            usage_written = true;
+        } else {
+            out += m.whole;
+        }
+    }
+    if (!model_written) {
+        if (out.size() > 1) out += ',';
+        out += R"("model":)";
+        formats::append_json_string(out, upstream_model);
+    }
+    if (!usage_written) {
+        if (out.size() > 1) out += ',';
+        out += R"("stream_options":{"include_usage":true})";
+    }
+    out += '}';
+    return out;
 }
 
 /// Whether a Chat chunk is the usage-only chunk (`"choices":[]`), which clients get only when
@@ -687,26 +773,32 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
     upstream::http_request_parts parts;
     if (pass_through) {
         // Same format: the client's body with the channel's model name (and, for Chat streams,
-        // the usage chunk the gateway needs for billing). A copy, since another channel may
-        // need the tree as the client sent it; about two thirds of what parsing again costs.
-        // It lives only until serialised, so its nodes go into one block, freed at once.
-        json::monotonic_resource arena(formats::read_arena_size(ctx.request().body()));
-        json::object object(*call.tree, &arena);
-        object["model"] = upstream_model;
-        if (stream && format == api_format::openai_chat &&
-            caps.action("stream_options") != param_action::drop) {
-            auto& so = object["stream_options"];
-            if (!so.is_object()) so = json::object{};
-            so.get_object()["include_usage"] = true;
+        // the usage chunk the gateway needs for billing).
+        const bool usage_option = stream && format == api_format::openai_chat &&
+                                  caps.action("stream_options") != param_action::drop;
+        if (auto spliced = splice_passthrough_body(client_req.body(), *call.tree, wire_format, caps,
+                                                   encode, upstream_model, usage_option)) {
+            parts.body = std::move(*spliced);
+        } else {
+            // Edited on a copy, since another channel may need the tree as the client sent it.
+            // It lives only until serialised, so its nodes go into one block, freed at once.
+            json::monotonic_resource arena(formats::read_arena_size(client_req.body()));
+            json::object object(*call.tree, &arena);
+            object["model"] = upstream_model;
+            if (usage_option) {
+                auto& so = object["stream_options"];
+                if (!so.is_object()) so = json::object{};
+                so.get_object()["include_usage"] = true;
+            }
+            if (auto applied = upstream::apply_capabilities(wire_format, object, caps, report);
+                !applied) {
+                co_return attempt{false, true, 400,
+                                  client_error(format, 400, "invalid_request_error",
+                                               report.error_message, report.error_param)};
+            }
+            upstream::apply_body_tuning(object, encode);
+            parts.body = json::serialize(object);
         }
-        if (auto applied = upstream::apply_capabilities(wire_format, object, caps, report);
-            !applied) {
-            co_return attempt{false, true, 400,
-                              client_error(format, 400, "invalid_request_error",
-                                           report.error_message, report.error_param)};
-        }
-        upstream::apply_body_tuning(object, encode);
-        parts.body = json::serialize(object);
         parts.path = upstream::request_path(wire_format, upstream_model, stream);
         parts.headers.emplace_back("Content-Type", "application/json");
         if (format == api_format::anthropic_messages) {

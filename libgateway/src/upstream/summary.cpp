@@ -12,6 +12,7 @@
 #include "gateway/upstream/codec.hpp"
 
 #include "formats/anthropic_messages/common.hpp"
+#include "formats/json_skim.hpp"
 #include "formats/openai_chat/common.hpp"
 #include "formats/openai_responses/common.hpp"
 
@@ -22,10 +23,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include <array>
 #include <cstddef>
-#include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -231,120 +229,18 @@ struct root_members {
     std::optional<std::string_view> error;
 };
 
-const char* skip_space(const char* p, const char* end) noexcept {
-    while (p != end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
-    return p;
-}
-
-// `p` is at an opening quote: past the closing one, or null.
-const char* skip_string(const char* p, const char* end) noexcept {
-    ++p;
-    for (;;) {
-        const auto* quote =
-            static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
-        if (quote == nullptr) return nullptr;
-        // Escaped when an odd number of backslashes precede it.
-        const char* b = quote;
-        while (b != p && b[-1] == '\\') --b;
-        if ((quote - b) % 2 == 0) return quote + 1;
-        p = quote + 1;
-    }
-}
-
-// The bytes that matter inside a container: quotes and brackets.
-constexpr auto structural = [] {
-    std::array<bool, 256> table{};
-    for (const char c : std::string_view("\"{}[]")) table[static_cast<unsigned char>(c)] = true;
-    return table;
-}();
-
-// `p` is at the first byte of a value: past its last byte, or null. Containers are followed
-// only through their strings and brackets; a scalar must look like one.
-const char* skip_value(const char* p, const char* end) noexcept {
-    if (p == end) return nullptr;
-    if (*p == '"') return skip_string(p, end);
-    if (*p == '{' || *p == '[') {
-        // The kinds of the brackets open, as bits: 1 for '{'. 64 levels are plenty for an
-        // answer; deeper ones go to the full parser.
-        std::uint64_t kinds = 0;
-        int depth = 0;
-        while (p != end) {
-            // Most bytes between strings are indentation and scalars: pass them in a tight loop.
-            while (!structural[static_cast<unsigned char>(*p)]) {
-                if (++p == end) return nullptr;
-            }
-            const char c = *p;
-            if (c == '"') {
-                p = skip_string(p, end);
-                if (p == nullptr) return nullptr;
-                continue;
-            }
-            if (c == '{' || c == '[') {
-                if (depth == 64) return nullptr;
-                kinds = (kinds << 1) | (c == '{' ? 1U : 0U);
-                ++depth;
-            } else if (c == '}' || c == ']') {
-                if (depth == 0 || (kinds & 1U) != (c == '}' ? 1U : 0U)) return nullptr;
-                kinds >>= 1;
-                if (--depth == 0) return p + 1;
-            }
-            ++p;
-        }
-        return nullptr;
-    }
-    const char* start = p;
-    while (p != end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
-           *p != '\r' && *p != '\t') {
-        ++p;
-    }
-    const std::string_view token(start, static_cast<std::size_t>(p - start));
-    if (token == "true" || token == "false" || token == "null") return p;
-    if (token.empty() || token.find_first_not_of("-+.0123456789eE") != std::string_view::npos) {
-        return nullptr;
-    }
-    return p;
-}
-
-std::optional<root_members> skim_root(std::string_view body) noexcept {
-    const char* p = body.data();
-    const char* const end = p + body.size();
-    p = skip_space(p, end);
-    if (p == end || *p != '{') return std::nullopt;
-    p = skip_space(p + 1, end);
+std::optional<root_members> skim_root(std::string_view body) {
     root_members found;
-    if (p != end && *p == '}') {
-        ++p;
-    } else {
-        for (;;) {
-            if (p == end || *p != '"') return std::nullopt;
-            const char* key_end = skip_string(p, end);
-            if (key_end == nullptr) return std::nullopt;
-            const std::string_view key(p + 1, static_cast<std::size_t>(key_end - p - 2));
-            if (key.find('\\') != std::string_view::npos) return std::nullopt;
-            p = skip_space(key_end, end);
-            if (p == end || *p != ':') return std::nullopt;
-            p = skip_space(p + 1, end);
-            const char* value_end = skip_value(p, end);
-            if (value_end == nullptr) return std::nullopt;
-            const std::string_view value(p, static_cast<std::size_t>(value_end - p));
-            if (key == "model") {
-                found.model = value;
-            } else if (key == "usage") {
-                found.usage = value;
-            } else if (key == "error") {
-                found.error = value;
-            }
-            p = skip_space(value_end, end);
-            if (p == end) return std::nullopt;
-            if (*p == '}') {
-                ++p;
-                break;
-            }
-            if (*p != ',') return std::nullopt;
-            p = skip_space(p + 1, end);
+    const bool followed = formats::skim_object(body, [&](const formats::skimmed_member& m) {
+        if (m.key == "model") {
+            found.model = m.value;
+        } else if (m.key == "usage") {
+            found.usage = m.value;
+        } else if (m.key == "error") {
+            found.error = m.value;
         }
-    }
-    if (skip_space(p, end) != end) return std::nullopt;
+    });
+    if (!followed) return std::nullopt;
     return found;
 }
 
