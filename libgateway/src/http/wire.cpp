@@ -10,14 +10,24 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-void append_fields(std::string& out, const bhttp::fields& fields) {
-    for (const auto& f : fields) {
-        out.append(f.name_string());
-        out.append(": ");
-        out.append(f.value());
-        out.append("\r\n");
-    }
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
     out.append("\r\n");
+}
+
+void append_fields(std::string& out, const bhttp::fields& fields) {
+    for (const auto& f : fields) append_field(out, f.name_string(), f.value());
+    out.append("\r\n");
+}
+
+void append_content_length(std::string& out, std::size_t size) {
+    char digits[24];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, size);
+    (void)ec;  // 24 digits hold any size_t
+    append_field(out, "Content-Length",
+                 std::string_view(digits, static_cast<std::size_t>(end - digits)));
 }
 
 void append_version(std::string& out, unsigned version) {
@@ -50,12 +60,6 @@ void append_head(std::string& out, const response_head& head) {
     out.append(status, sizeof status);
     out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(code)));
     out.append("\r\n");
-    auto field = [&out](std::string_view name, std::string_view value) {
-        out.append(name);
-        out.append(": ");
-        out.append(value);
-        out.append("\r\n");
-    };
     if (head.extra != nullptr) {
         for (const auto& f : *head.extra) {
             switch (f.name()) {
@@ -70,20 +74,17 @@ void append_head(std::string& out, const response_head& head) {
                 default:
                     if (boost::beast::iequals(f.name_string(), "X-Request-Id")) continue;
             }
-            field(f.name_string(), f.value());
+            append_field(out, f.name_string(), f.value());
         }
     }
-    field("Content-Type", head.content_type);
-    if (head.chunked) field("Cache-Control", "no-cache");
-    field("X-Request-Id", head.request_id);
-    if (!head.keep_alive) field("Connection", "close");
+    append_field(out, "Content-Type", head.content_type);
+    if (head.chunked) append_field(out, "Cache-Control", "no-cache");
+    append_field(out, "X-Request-Id", head.request_id);
+    if (!head.keep_alive) append_field(out, "Connection", "close");
     if (head.chunked) {
-        field("Transfer-Encoding", "chunked");
+        append_field(out, "Transfer-Encoding", "chunked");
     } else {
-        char digits[24];
-        const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, head.body_size);
-        (void)ec;
-        field("Content-Length", std::string_view(digits, static_cast<std::size_t>(end - digits)));
+        append_content_length(out, head.body_size);
     }
     out.append("\r\n");
 }
@@ -95,12 +96,6 @@ void append_head(std::string& out, const request_head& head) {
     out.push_back(' ');
     append_version(out, 11);
     out.append("\r\n");
-    auto field = [&out](std::string_view name, std::string_view value) {
-        out.append(name);
-        out.append(": ");
-        out.append(value);
-        out.append("\r\n");
-    };
     bool has_encoding = false;
     bool has_agent = false;
     if (head.headers != nullptr) {
@@ -123,21 +118,19 @@ void append_head(std::string& out, const request_head& head) {
                 default:
                     break;
             }
-            field(f.name_string(), f.value());
+            append_field(out, f.name_string(), f.value());
         }
     }
-    if (!head.proxy_authorization.empty()) field("Proxy-Authorization", head.proxy_authorization);
-    if (head.accept_gzip && !has_encoding) field("Accept-Encoding", "gzip");
-    field("Host", head.host);
-    if (!has_agent) field("User-Agent", head.user_agent);
-    field("Connection", "keep-alive");
+    if (!head.proxy_authorization.empty())
+        append_field(out, "Proxy-Authorization", head.proxy_authorization);
+    if (head.accept_gzip && !has_encoding) append_field(out, "Accept-Encoding", "gzip");
+    append_field(out, "Host", head.host);
+    if (!has_agent) append_field(out, "User-Agent", head.user_agent);
+    append_field(out, "Connection", "keep-alive");
     const auto method = head.method;
     if (head.body_size > 0 || method == bhttp::verb::options || method == bhttp::verb::put ||
         method == bhttp::verb::post) {
-        char digits[24];
-        const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, head.body_size);
-        (void)ec;
-        field("Content-Length", std::string_view(digits, static_cast<std::size_t>(end - digits)));
+        append_content_length(out, head.body_size);
     }
     out.append("\r\n");
 }
