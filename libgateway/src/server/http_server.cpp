@@ -274,18 +274,7 @@ std::string_view request_context::query_param(std::string_view name) const noexc
 
 net::awaitable<error_code> request_context::send(unsigned status, std::string_view content_type,
                                                  std::string body, http::fields fields) {
-    if (response_started_) co_return make_error_code(errc::bad_request);
-    response_started_ = true;
-    status_ = status;
-    gateway::http::detail::response_head head;
-    head.status = status;
-    head.extra = &fields;
-    head.content_type = content_type;
-    head.request_id = request_id_;
-    head.keep_alive = keep_alive_ && request_.keep_alive();
-    head.body_size = body.size();
-    session_.head_.clear();
-    gateway::http::detail::append_head(session_.head_, head);
+    if (auto ec = start_response(status, content_type, fields, false, body.size())) co_return ec;
     bytes_written_ = body.size();
     first_byte_at_ = std::chrono::steady_clock::now();
     const std::array<net::const_buffer, 2> buffers{net::buffer(session_.head_), net::buffer(body)};
@@ -303,6 +292,14 @@ net::awaitable<error_code> request_context::begin_stream(unsigned status,
 
 error_code request_context::prepare_stream(unsigned status, std::string_view content_type,
                                            http::fields fields) {
+    if (auto ec = start_response(status, content_type, fields, true, 0)) return ec;
+    head_pending_ = true;
+    return {};
+}
+
+error_code request_context::start_response(unsigned status, std::string_view content_type,
+                                           const http::fields& fields, bool chunked,
+                                           std::size_t body_size) {
     if (response_started_) return make_error_code(errc::bad_request);
     response_started_ = true;
     status_ = status;
@@ -312,10 +309,10 @@ error_code request_context::prepare_stream(unsigned status, std::string_view con
     head.content_type = content_type;
     head.request_id = request_id_;
     head.keep_alive = keep_alive_ && request_.keep_alive();
-    head.chunked = true;
+    head.chunked = chunked;
+    head.body_size = body_size;
     session_.head_.clear();
     gateway::http::detail::append_head(session_.head_, head);
-    head_pending_ = true;
     return {};
 }
 

@@ -103,6 +103,10 @@ class request_context {
     friend class session;
     request_context(session& s, http_request&& req, std::string request_id, std::size_t worker);
     error_code note_write(error_code ec) noexcept;
+    // Marks the response started and writes its head into the session's head buffer.
+    error_code start_response(unsigned status, std::string_view content_type,
+                              const boost::beast::http::fields& fields, bool chunked,
+                              std::size_t body_size);
 
     session& session_;
     http_request request_;
