@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <random>
 #include <string>
 
 using namespace gateway::formats;
@@ -51,13 +52,7 @@ TEST_CASE("append_json_string: the word-at-a-time scan escapes as a byte-by-byte
     };
     // Mostly plain bytes with now and then one that needs an escape, at every offset of a word.
     const std::string rare = std::string("\"\\\n\x01\x1f\x7f\x80\xff ", 9) + std::string(1, '\0');
-    std::uint64_t state = 88172645463325252ULL;
-    auto next = [&] {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        return state;
-    };
+    std::mt19937_64 next(20261207);
     for (int i = 0; i < 20000; ++i) {
         std::string s(next() % 48, 'x');
         for (char& c : s) {

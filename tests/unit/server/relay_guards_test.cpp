@@ -75,6 +75,33 @@ std::shared_ptr<const routing::router> channels(const std::string& base_url) {
         std::vector<storage::channel_record>{openai, anthropic});
 }
 
+/// A relay of `router` on one I/O thread, listening on a free port until destroyed.
+struct relay_server {
+    server::io_pool pool{1};
+    server::relay_service relay;
+    server::http_server server;
+
+    explicit relay_server(std::shared_ptr<const routing::router> router)
+        : relay(pool, one_token(), std::move(router), nullptr),
+          server(
+              pool,
+              [] {
+                  server::server_options o;
+                  o.port = 0;
+                  return o;
+              }(),
+              relay.handler()) {
+        REQUIRE(server.listen());
+        pool.run();
+    }
+    ~relay_server() {
+        server.shutdown(2s);
+        pool.stop();
+        pool.join();
+    }
+    std::uint16_t port() const { return server.port(); }
+};
+
 // --- (b) allocations per event -------------------------------------------------------------
 
 // OpenAI answers with the dated model name, so pass-through rewrites every chunk's model.
@@ -500,19 +527,11 @@ TEST_CASE("Anthropic and Responses pass-through streams are byte-identical", "[s
     openai.type = "openai";
     openai.models = {"gpt-5.5-2026-04-23"};
     openai.settings_json = R"({"upstream_format":"openai_responses"})";
-    server::io_pool pool{1};
-    server::relay_service relay{pool, one_token(),
-                                std::make_shared<const routing::router>(
-                                    std::vector<storage::channel_record>{anthropic, openai}),
-                                nullptr};
-    server::server_options options;
-    options.port = 0;
-    server::http_server server{pool, options, relay.handler()};
-    REQUIRE(server.listen());
-    pool.run();
+    relay_server relay{std::make_shared<const routing::router>(
+        std::vector<storage::channel_record>{anthropic, openai})};
 
     auto relayed = [&](std::string_view path, const std::string& body) {
-        auto res = http_call(server.port(), bhttp::verb::post, path, body,
+        auto res = http_call(relay.port(), bhttp::verb::post, path, body,
                              {{"Authorization", std::string("Bearer ") + relay_key}});
         REQUIRE(res.status == 200);
         return res.body;
@@ -522,9 +541,6 @@ TEST_CASE("Anthropic and Responses pass-through streams are byte-identical", "[s
                   R"("messages":[{"role":"user","content":"hi"}]})") == messages);
     CHECK(relayed("/v1/responses",
                   R"({"model":"gpt-5.5-2026-04-23","stream":true,"input":"hi"})") == responses);
-    server.shutdown(2s);
-    pool.stop();
-    pool.join();
 }
 
 TEST_CASE("a pass-through stream keeps comments, ids, retry hints and the upstream's framing",
@@ -556,23 +572,14 @@ TEST_CASE("a pass-through stream keeps comments, ids, retry hints and the upstre
 
     fake_upstream upstream{
         [&](const recorded_request&) { return paced(split_sse_events(dressed)); }};
-    server::io_pool pool{1};
-    server::relay_service relay{pool, one_token(), channels(upstream.base_url()), nullptr};
-    server::server_options options;
-    options.port = 0;
-    server::http_server server{pool, options, relay.handler()};
-    REQUIRE(server.listen());
-    pool.run();
+    relay_server relay{channels(upstream.base_url())};
     auto res =
-        http_call(server.port(), bhttp::verb::post, "/v1/chat/completions",
+        http_call(relay.port(), bhttp::verb::post, "/v1/chat/completions",
                   R"({"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},)"
                   R"("messages":[{"role":"user","content":"hi"}]})",
                   {{"Authorization", std::string("Bearer ") + relay_key}});
     CHECK(res.status == 200);
     CHECK(res.body == expected);
-    server.shutdown(2s);
-    pool.stop();
-    pool.join();
 }
 
 // --- (d) writes per upstream read ----------------------------------------------------------
@@ -587,17 +594,11 @@ TEST_CASE("the events of one upstream read go to the client in one write", "[ser
         s.one_write = true;
         return s;
     }};
-    server::io_pool pool{1};
-    server::relay_service relay{pool, one_token(), channels(upstream.base_url()), nullptr};
-    server::server_options options;
-    options.port = 0;
-    server::http_server server{pool, options, relay.handler()};
-    REQUIRE(server.listen());
-    pool.run();
+    relay_server relay{channels(upstream.base_url())};
 
     // The raw response and the number of the server's writes that carried it.
     auto relayed = [&](std::string_view path, const std::string& body) {
-        raw_connection conn{server.port()};
+        raw_connection conn{relay.port()};
         conn.send(raw_post(
             path, body,
             "Authorization: Bearer " + std::string(relay_key) + "\r\nConnection: close\r\n"));
@@ -623,7 +624,4 @@ TEST_CASE("the events of one upstream read go to the client in one write", "[ser
         CHECK(count_chunks(raw) <= 4);
         CHECK(writes <= 2);
     }
-    server.shutdown(2s);
-    pool.stop();
-    pool.join();
 }

@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -86,13 +87,24 @@ TEST_CASE("summarize_response reads an answer larger than its stack arena") {
     CHECK(summary->usage.reported);
 }
 
+namespace {
+
+// The recorded Chat answer with `members` added before its own, or after them.
+std::string with_first(std::string_view members) {
+    std::string body = read_golden("openai_chat/text/upstream.json");
+    body.insert(body.find('{') + 1, std::string(members) + ",");
+    return body;
+}
+std::string with_last(std::string_view members) {
+    std::string body = read_golden("openai_chat/text/upstream.json");
+    body.insert(body.rfind('}'), "," + std::string(members));
+    return body;
+}
+
+}  // namespace
+
 TEST_CASE("summarize_response reads members as a parsed tree does") {
     const std::string text = read_golden("openai_chat/text/upstream.json");
-    const auto with_first = [&](std::string_view members) {
-        std::string body = text;
-        body.insert(body.find('{') + 1, std::string(members) + ",");
-        return body;
-    };
     SECTION("an earlier usage and model are replaced by the later ones") {
         check_same_as_decode(upstream_format::openai_chat,
                              with_first(R"("usage":{"prompt_tokens":999,"completion_tokens":1},)"
@@ -134,17 +146,6 @@ TEST_CASE("summarize_response reads members as a parsed tree does") {
 }
 
 TEST_CASE("summarize_response follows strings and brackets the way a parser does") {
-    const std::string text = read_golden("openai_chat/text/upstream.json");
-    const auto with_first = [&](std::string_view members) {
-        std::string body = text;
-        body.insert(body.find('{') + 1, std::string(members) + ",");
-        return body;
-    };
-    const auto with_last = [&](std::string_view members) {
-        std::string body = text;
-        body.insert(body.rfind('}'), "," + std::string(members));
-        return body;
-    };
     SECTION("quotes, backslashes and brackets inside strings") {
         check_same_as_decode(
             upstream_format::openai_chat,
@@ -187,13 +188,7 @@ TEST_CASE("summarize_response reads what decode_response reads, also in damaged 
         {upstream_format::anthropic_messages, "anthropic_messages/response-thinking"},
     };
     const std::string_view replacements = "\"\\{}[],: a0-e";
-    std::uint64_t state = 0x9e3779b97f4a7c15ULL;
-    auto next = [&] {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        return state;
-    };
+    std::mt19937_64 next(20261207);
     int accepted = 0;
     for (const auto& answer : answers) {
         const std::string original = read_golden(std::string(answer.golden) + "/upstream.json");
