@@ -4,8 +4,7 @@ namespace gateway::formats {
 
 namespace json = boost::json;
 
-sse_json_decoder::sse_json_decoder(std::size_t max_event_bytes)
-    : sse_(max_event_bytes), arena_(arena_buffer_.data(), arena_buffer_.size()) {}
+sse_json_decoder::sse_json_decoder(std::size_t max_event_bytes) : sse_(max_event_bytes) {}
 
 result<void> sse_json_decoder::feed(std::string_view bytes, event_sink& sink) {
     if (failed_) return failure_;
@@ -42,8 +41,7 @@ void sse_json_decoder::on_sse(const stream::sse_event& e) {
     const std::string_view data = e.data;
     if (data.empty()) return;
     if (data == "[DONE]") return on_done();
-    arena_.release();
-    json_.reset(json::storage_ptr(&arena_));
+    json_.reset(arena_.next());
     error_code ec;
     json_.write(data.data(), data.size(), ec);
     if (ec) return fail_event("an upstream event is not valid JSON");

@@ -2,18 +2,17 @@
 // The shared part of the upstream stream decoders whose wire is SSE with one JSON object per
 // event (Chat Completions, Cohere v2) (private): the SSE parser, a reused JSON parser writing
 // into a per-event arena (steady state allocates nothing per event: the arena is 16 KiB inline
-// and released per event; a bigger event spills to the heap until the next release), the
+// and rebuilt per event; a bigger event spills to the heap until the next event), the
 // failure state behind `feed`'s errors, and the canonical block numbering.
 
 #include "formats/block_emitter.hpp"
+#include "formats/event_arena.hpp"
 #include "gateway/stream/sse_parser.hpp"
 #include "gateway/upstream/codec.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parser.hpp>
 
-#include <array>
 #include <string>
 #include <string_view>
 
@@ -48,9 +47,7 @@ class sse_json_decoder : public upstream::stream_decoder {
     void on_sse(const stream::sse_event& e);
 
     stream::sse_parser sse_;
-    // Not zeroed: a held stream keeps resident only the part its events used.
-    std::array<unsigned char, 16 * 1024> arena_buffer_;
-    boost::json::monotonic_resource arena_;
+    event_arena<16 * 1024> arena_;
     boost::json::parser json_;
     bool failed_ = false;
     error_code failure_;

@@ -14,19 +14,18 @@
 // - An `event: error` becomes a canonical `error`; the stream is over after it.
 //
 // Memory: the SSE parser bounds an event to `max_event_bytes`; each event's JSON is parsed with
-// one reused `boost::json::parser` into a monotonic arena over a fixed buffer, released after
-// the event, so a steady stream of small events does not touch the heap.
+// one reused `boost::json::parser` into an arena over a fixed buffer, freed after the event, so a
+// steady stream of small events does not touch the heap.
 
 #include "formats/anthropic_messages/codec.hpp"
 #include "formats/anthropic_messages/common.hpp"
+#include "formats/event_arena.hpp"
 #include "formats/json_util.hpp"
 #include "gateway/stream/sse_parser.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <array>
 #include <string>
 
 namespace gateway::formats::anthropic_messages {
@@ -38,9 +37,7 @@ namespace {
 class anthropic_stream_decoder final : public upstream::stream_decoder {
   public:
     explicit anthropic_stream_decoder(const upstream::stream_decoder_options& options)
-        : sse_(options.max_event_bytes),
-          arena_(arena_buffer_.data(), arena_buffer_.size()),
-          emulated_(structured_output_emulated(options.original)) {}
+        : sse_(options.max_event_bytes), emulated_(structured_output_emulated(options.original)) {}
 
     result<void> feed(std::string_view bytes, event_sink& sink) override {
         if (failed_) return failure_;
@@ -85,12 +82,12 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
 
     void on_sse(const stream::sse_event& e, event_sink& sink) {
         // Parse into the arena; the value (and every view taken from it) dies with this call.
-        parser_.reset(json::storage_ptr(&arena_));
+        parser_.reset(arena_.next());
         error_code ec;
         parser_.write(e.data.data(), e.data.size(), ec);
         if (ec) {
             parser_.reset();
-            arena_.release();
+            arena_.reset();
             detail_ = "upstream event is not JSON: ";
             detail_ += ec.message();
             fail(errc::bad_upstream_response);
@@ -106,7 +103,7 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
                 bad("upstream event data is not a JSON object");
             }
         }
-        arena_.release();
+        arena_.reset();
     }
 
     void dispatch(std::string_view type, const json::object& o, event_sink& sink) {
@@ -332,9 +329,7 @@ class anthropic_stream_decoder final : public upstream::stream_decoder {
 
     stream::sse_parser sse_;
     // Sized for the common events (deltas, starts, usage) so they stay off the heap.
-    // Not zeroed: a held stream keeps resident only the part its events used.
-    std::array<unsigned char, 8192> arena_buffer_;
-    json::monotonic_resource arena_;
+    event_arena<8192> arena_;
     json::parser parser_;
     content_block block_;  // the block being started (its strings keep their capacity)
     usage usage_;

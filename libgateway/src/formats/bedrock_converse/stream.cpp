@@ -21,14 +21,13 @@
 
 #include "formats/anthropic_messages/common.hpp"
 #include "formats/bedrock_converse/codec.hpp"
+#include "formats/event_arena.hpp"
 #include "formats/json_util.hpp"
 #include "gateway/stream/aws_event_stream.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/parser.hpp>
 
-#include <array>
 #include <string>
 
 namespace gateway::formats::bedrock_converse {
@@ -41,7 +40,6 @@ class converse_stream_decoder final : public upstream::stream_decoder {
   public:
     explicit converse_stream_decoder(const upstream::stream_decoder_options& options)
         : frames_(options.max_event_bytes),
-          arena_(arena_buffer_.data(), arena_buffer_.size()),
           emulated_(anthropic_messages::structured_output_emulated(options.original)) {}
 
     result<void> feed(std::string_view bytes, event_sink& sink) override {
@@ -112,12 +110,12 @@ class converse_stream_decoder final : public upstream::stream_decoder {
             return emit_error(error_from_exception(0, type, message), sink);
         }
         if (kind != "event" && !kind.empty()) return;  // nothing else is documented
-        parser_.reset(json::storage_ptr(&arena_));
+        parser_.reset(arena_.next());
         error_code ec;
         parser_.write(m.payload.data(), m.payload.size(), ec);
         if (ec) {
             parser_.reset();
-            arena_.release();
+            arena_.reset();
             detail_ = "upstream event is not JSON: ";
             detail_ += ec.message();
             fail(errc::bad_upstream_response);
@@ -131,7 +129,7 @@ class converse_stream_decoder final : public upstream::stream_decoder {
                 bad("upstream event payload is not a JSON object");
             }
         }
-        arena_.release();
+        arena_.reset();
     }
 
     void emit_error(upstream_error e, event_sink& sink) {
@@ -353,9 +351,7 @@ class converse_stream_decoder final : public upstream::stream_decoder {
     }
 
     stream::aws_event_stream_decoder frames_;
-    // Not zeroed: a held stream keeps resident only the part its events used.
-    std::array<unsigned char, 8192> arena_buffer_;
-    json::monotonic_resource arena_;
+    event_arena<8192> arena_;
     json::parser parser_;
     content_block block_;
     usage usage_;

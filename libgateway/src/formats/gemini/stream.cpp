@@ -8,15 +8,14 @@
 //   in the reference set. Told apart by the first byte that is not white space.
 // Every chunk is a complete GenerateContentResponse and goes through the response assembler.
 
+#include "formats/event_arena.hpp"
 #include "formats/gemini/codec.hpp"
 #include "formats/gemini/response_assembler.hpp"
 
 #include "gateway/stream/sse_parser.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 
-#include <array>
 #include <memory>
 #include <string>
 
@@ -33,7 +32,6 @@ class gemini_stream_decoder final : public upstream::stream_decoder {
     explicit gemini_stream_decoder(const upstream::stream_decoder_options& options)
         : max_event_bytes_(options.max_event_bytes),
           sse_(options.max_event_bytes),
-          arena_(arena_buffer_.data(), arena_buffer_.size()),
           parser_(json::storage_ptr(), parse_options()) {}
 
     result<void> feed(std::string_view bytes, event_sink& sink) override {
@@ -96,12 +94,11 @@ class gemini_stream_decoder final : public upstream::stream_decoder {
     }
 
     /// Parses one chunk (an SSE data field or an array element) and hands it to the assembler.
-    /// The parse allocates from an arena that starts on an inline buffer and is released after
+    /// The parse allocates from an arena that starts on an inline buffer and is rebuilt for
     /// each chunk, so chunks below that size cost no heap allocation.
     void on_document(std::string_view text, event_sink& sink) {
         if (text.empty()) return;  // an event without data: nothing to decode
-        arena_.release();
-        parser_.reset(json::storage_ptr(&arena_));
+        parser_.reset(arena_.next());
         error_code ec;
         parser_.write(text.data(), text.size(), ec);  // a complete document, or an error
         if (ec) {
@@ -202,9 +199,7 @@ class gemini_stream_decoder final : public upstream::stream_decoder {
     std::size_t max_event_bytes_;
     stream::sse_parser sse_;
     // Chunks of a long answer are a few hundred bytes to a few KiB; 16 KiB covers them.
-    // Not zeroed: a held stream keeps resident only the part its events used.
-    std::array<unsigned char, 16 * 1024> arena_buffer_;
-    json::monotonic_resource arena_;
+    event_arena<16 * 1024> arena_;
     json::parser parser_;
     response_assembler assembler_;
     std::string element_;  // the array element being received

@@ -31,20 +31,19 @@
 // audio, newer types) are ignored. Events must follow the items in order: blocks are sequential.
 //
 // Steady state allocates nothing per event: the SSE parser reuses its buffers, each event is
-// parsed by one reused boost::json::parser into a monotonic arena released per event, delta texts
+// parsed by one reused boost::json::parser into an arena rebuilt per event, delta texts
 // are views into the parsed event, the block handed to block_start and the copy of what a block
 // streamed (to compare with the `*.done` text) are reused members.
 
+#include "formats/event_arena.hpp"
 #include "formats/json_util.hpp"
 #include "formats/openai_chat/common.hpp"
 #include "formats/openai_responses/codec.hpp"
 #include "formats/openai_responses/common.hpp"
 #include "gateway/stream/sse_parser.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 
-#include <array>
 #include <optional>
 #include <vector>
 
@@ -57,7 +56,7 @@ namespace {
 class responses_stream_decoder final : public upstream::stream_decoder {
   public:
     explicit responses_stream_decoder(const upstream::stream_decoder_options& options)
-        : sse_(options.max_event_bytes), arena_(arena_buffer_.data(), arena_buffer_.size()) {}
+        : sse_(options.max_event_bytes) {}
 
     result<void> feed(std::string_view bytes, event_sink& sink) override {
         if (failed_) return failure_;
@@ -103,8 +102,7 @@ class responses_stream_decoder final : public upstream::stream_decoder {
         if (failed_ || done_) return;
         const std::string_view data = e.data;
         if (data.empty() || data == "[DONE]") return;  // [DONE]: compatible servers' habit
-        arena_.release();
-        json_.reset(json::storage_ptr(&arena_));
+        json_.reset(arena_.next());
         error_code ec;
         json_.write(data.data(), data.size(), ec);
         if (ec) return fail_event("an upstream event is not valid JSON");
@@ -502,9 +500,7 @@ class responses_stream_decoder final : public upstream::stream_decoder {
     }
 
     stream::sse_parser sse_;
-    // Not zeroed: a held stream keeps resident only the part its events used.
-    std::array<unsigned char, 16 * 1024> arena_buffer_;
-    json::monotonic_resource arena_;
+    event_arena<16 * 1024> arena_;
     json::parser json_;
     event_sink* sink_ = nullptr;
 
