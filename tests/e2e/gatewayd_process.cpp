@@ -1,5 +1,7 @@
 #include "e2e/gatewayd_process.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,7 +41,10 @@ std::pair<int, int> spawn(const std::vector<std::string>& args, const std::strin
         if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
         for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
         std::vector<char*> argv;
-        std::string path = GATEWAYD_PATH;
+        // GATEWAYD_UNDER_TEST runs the same tests against another build of gatewayd (the
+        // Release binary with its own allocator: tests/CMakeLists.txt).
+        const char* other = std::getenv("GATEWAYD_UNDER_TEST");
+        std::string path = other != nullptr && *other != '\0' ? other : GATEWAYD_PATH;
         argv.push_back(path.data());
         std::vector<std::string> copies = args;
         for (auto& a : copies) argv.push_back(a.data());
@@ -115,11 +120,19 @@ gatewayd_process::gatewayd_process(std::string config_json,
 }
 
 gatewayd_process::~gatewayd_process() {
+    // Every test that ran gatewayd ends by stopping it as an operator would and checking how it
+    // went: a server that answered correctly and then crashed (a double free after the response
+    // went out) or hung on SIGTERM must fail the test, not pass it.
     if (!impl_->exited && pid_ > 0) {
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
+        const int status = terminate(std::chrono::seconds(20));
+        INFO("gatewayd's output:\n" << output());
+        CHECK(status == 0);
     }
+    const std::string text = output();
+    INFO("gatewayd's output:\n" << text);
+    CHECK(text.find("AddressSanitizer") == std::string::npos);
+    CHECK(text.find("LeakSanitizer") == std::string::npos);
+    CHECK(text.find("runtime error:") == std::string::npos);
     if (impl_->reader.joinable()) impl_->reader.join();
     if (impl_->fd >= 0) ::close(impl_->fd);
     std::error_code ignored;

@@ -715,8 +715,9 @@ net::awaitable<result<std::unique_ptr<connection>>> client::impl::connect(
     } else {
         const auto pinned = options.resolve_overrides.find(t.host);
         const bool literal = t.host_is_ip || pinned != options.resolve_overrides.end();
-        ec = co_await dial(stream, literal && !t.host_is_ip ? pinned->second : t.host, literal,
-                           t.port, deadline, fmt::format("{}:{}", t.host, t.port));
+        const std::string& address = literal && !t.host_is_ip ? pinned->second : t.host;
+        const std::string what = fmt::format("{}:{}", t.host, t.port);
+        ec = co_await dial(stream, address, literal, t.port, deadline, what);
     }
     if (ec) co_return ec;
     ++opened;

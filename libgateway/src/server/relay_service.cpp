@@ -445,9 +445,9 @@ net::awaitable<void> relay_service::handle(request_context& ctx) {
             co_await send_error(ctx, format, 405,
                                 fmt::format("Method not allowed: use POST {}.", path));
         } else {
-            co_await impl_->serve_retrieval(ctx, path == "/v1/embeddings"
-                                                     ? retrieval_kind::embeddings
-                                                     : retrieval_kind::rerank);
+            retrieval_kind kind = retrieval_kind::rerank;
+            if (path == "/v1/embeddings") kind = retrieval_kind::embeddings;
+            co_await impl_->serve_retrieval(ctx, kind);
         }
         co_return;
     }
@@ -660,10 +660,13 @@ net::awaitable<void> relay_service::impl::serve_generation(request_context& ctx,
     result<gateway::request> decoded = errc::bad_request;
     if (tree) decoded = ingress::decode_request(format, tree->get_object(), report);
     if (!decoded) {
-        co_await send_client_error(
-            ctx, format, 400, "invalid_request_error",
-            report.error_message.empty() ? "The request body is not valid." : report.error_message,
-            report.error_param);
+        // A named local, not a conditional expression in the argument list: g++ 12 destroys
+        // such a temporary twice when it is passed by value into a coroutine (a double free on
+        // every 400). tests/unit/server/coroutine_arguments_test.cpp keeps the pattern out.
+        std::string message = std::move(report.error_message);
+        if (message.empty()) message = "The request body is not valid.";
+        co_await send_client_error(ctx, format, 400, "invalid_request_error", std::move(message),
+                                   report.error_param);
         co_return;
     }
     gateway::request& canonical = *decoded;
