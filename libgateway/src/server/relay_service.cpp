@@ -12,6 +12,7 @@
 #include "gateway/upstream/embed_rerank.hpp"
 #include "providers/mock/mock.hpp"
 #include "server/google_tokens.hpp"
+#include "server/redact.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/this_coro.hpp>
@@ -69,6 +70,37 @@ struct tee_sink final : event_sink {
     void on_event(const stream_event& e) override {
         first.on_event(e);
         second.on_event(e);
+    }
+};
+
+/// The credentials of one upstream attempt, which no text leaving the process may quote.
+struct attempt_secrets {
+    std::vector<std::string_view> list;
+    attempt_secrets(const routing::channel& channel, const provider::credentials& creds) {
+        for (const auto& key : channel.keys) list.emplace_back(key);
+        if (!creds.access_token.empty()) list.push_back(creds.access_token);
+    }
+    std::string redacted(std::string_view text) const { return server::redacted(text, list); }
+};
+
+/// Passes events on, with the upstream's error events' texts redacted (an upstream that quotes
+/// the key it received in a stream error); remembers that one came, so the pass-through bytes
+/// of the same read are redacted too.
+struct redacting_sink final : event_sink {
+    event_sink& next;
+    const attempt_secrets& secrets;
+    bool saw_error = false;
+    redacting_sink(event_sink& n, const attempt_secrets& s) : next(n), secrets(s) {}
+    void on_event(const stream_event& e) override {
+        if (e.type != stream_event_type::error || e.error == nullptr) return next.on_event(e);
+        saw_error = true;
+        upstream_error clean = *e.error;
+        server::redact_secrets(clean.message, secrets.list);
+        server::redact_secrets(clean.code, secrets.list);
+        server::redact_secrets(clean.param, secrets.list);
+        stream_event copy = e;
+        copy.error = &clean;
+        next.on_event(copy);
     }
 };
 
@@ -274,7 +306,8 @@ struct relay_service::impl {
     net::awaitable<attempt> relay_stream(request_context& ctx, http::exchange& ex,
                                          const relay_call& call,
                                          upstream::upstream_format wire_format, bool pass_through,
-                                         const conversion_report& report, usage_meter& meter);
+                                         const conversion_report& report, usage_meter& meter,
+                                         const attempt_secrets& secrets);
     net::awaitable<void> answer_mock(request_context& ctx, const relay_call& call,
                                      usage_meter& meter);
 
@@ -833,8 +866,9 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
         std::string why;
         auto fetched = co_await tokens_for[ctx.worker()]->get(creds.key, why);
         if (!fetched) {
+            const attempt_secrets secrets{channel, creds};
             log::warn(fmt::format("request {}: channel {}: no access token: {}", ctx.request_id(),
-                                  channel.name, why));
+                                  channel.name, secrets.redacted(why)));
             co_return attempt{
                 false, true, 502,
                 client_error(format, 502, "api_error",
@@ -854,6 +888,7 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
                                        prepare_report.error_message, prepare_report.error_param)};
     }
     http::request req = upstream_request(channel, std::move(*prepared), stream, wire_format);
+    const attempt_secrets secrets{channel, creds};
 
     auto& client = *clients[ctx.worker()];
     watched_exchange watched{ctx};
@@ -874,21 +909,28 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
         if (status == 401 && adapter->auth() == provider::auth_kind::google_oauth) {
             tokens_for[ctx.worker()]->invalidate(creds.key);  // revoked or expired early
         }
-        const upstream_error e =
-            upstream::decode_error(wire_format, status, text, ex->headers()["x-amzn-ErrorType"]);
+        // Some upstreams (and proxies) quote the key they were sent: it is redacted here,
+        // before the text reaches the client or a log.
+        const std::string clean = secrets.redacted(text);
+        upstream_error e =
+            upstream::decode_error(wire_format, status, clean, ex->headers()["x-amzn-ErrorType"]);
         const bool retryable = status == 429 || status >= 500;
-        // The client speaks the upstream's format: its own error JSON goes back as it came
-        // (decode_error only read it). Anything else (an HTML page of a proxy, an empty body)
-        // is put into the client's envelope.
-        if (pass_through &&
+        // The status follows one mapping on every path (docs/conversion.md, "Errors"): a 4xx
+        // the request caused is kept, the channel's credentials refused is a 502, 5xx are
+        // 502/503/504. When the client speaks the upstream's format and the status is kept, the
+        // upstream's own error JSON goes back as it came (decode_error only read it); anything
+        // else (a changed status, an HTML page of a proxy, an empty body) is put into the
+        // client's envelope with the upstream's message.
+        if (pass_through && e.status == status &&
             ex->headers()[bhttp::field::content_type].starts_with("application/json")) {
-            co_return attempt{false, retryable, status, std::string(text)};
+            co_return attempt{false, retryable, status, clean};
         }
         co_return attempt{false, retryable, e.status, ingress::encode_error(format, e)};
     }
 
     if (stream) {
-        co_return co_await relay_stream(ctx, *ex, call, wire_format, pass_through, report, meter);
+        co_return co_await relay_stream(ctx, *ex, call, wire_format, pass_through, report, meter,
+                                        secrets);
     }
 
     auto whole = co_await ex->async_read_all();
@@ -919,7 +961,8 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
     }
     if (!readable) {
         log::warn(fmt::format("request {}: upstream {} sent an unreadable response: {}",
-                              ctx.request_id(), channel.name, read_report.error_message));
+                              ctx.request_id(), channel.name,
+                              secrets.redacted(read_report.error_message)));
         co_return attempt{false, true, 502,
                           client_error(format, 502, "api_error",
                                        "The upstream sent a response the gateway cannot read.")};
@@ -928,12 +971,10 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
     co_return attempt::delivered();
 }
 
-net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, http::exchange& ex,
-                                                          const relay_call& call,
-                                                          upstream::upstream_format wire_format,
-                                                          bool pass_through,
-                                                          const conversion_report& report,
-                                                          usage_meter& meter) {
+net::awaitable<attempt> relay_service::impl::relay_stream(
+    request_context& ctx, http::exchange& ex, const relay_call& call,
+    upstream::upstream_format wire_format, bool pass_through, const conversion_report& report,
+    usage_meter& meter, const attempt_secrets& secrets) {
     const api_format format = call.format;
     // SSE, or AWS event-stream framing for Bedrock's ConverseStream.
     if (!ex.headers()[bhttp::field::content_type].starts_with(
@@ -958,7 +999,7 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
     std::unique_ptr<ingress::stream_encoder> encoder;
     if (!pass_through) encoder = ingress::make_stream_encoder(format, call.encode);
     tee_sink both(meter, pass_through ? static_cast<event_sink&>(meter) : *encoder);
-    event_sink& sink = pass_through ? static_cast<event_sink&>(meter) : both;
+    redacting_sink sink(pass_through ? static_cast<event_sink&>(meter) : both, secrets);
 
     // Pass-through forwards the upstream's blocks as they came (comments such as keep-alives,
     // ids and retry hints included), changing only the model name back to the client's and
@@ -975,6 +1016,13 @@ net::awaitable<attempt> relay_service::impl::relay_stream(request_context& ctx, 
         }
         const std::size_t at = out.size();
         out.append(block.raw);
+        if (sink.saw_error) {
+            // An error event came in this read: the bytes relayed as they came are redacted too.
+            std::string block_text = out.substr(at);
+            if (server::redact_secrets(block_text, secrets.list) > 0) {
+                out.replace(at, std::string::npos, block_text);
+            }
+        }
         if (block.event == nullptr || meter.model.empty() || meter.model == call.canonical->model) {
             return;
         }
@@ -1188,7 +1236,8 @@ net::awaitable<attempt> relay_service::impl::relay_retrieval(request_context& ct
                          fmt::format("Upstream response failed: {}.", whole.error().message()))};
     }
     if (const unsigned status = ex->status(); status >= 400) {
-        const upstream_error e = upstream::decode_error(wire, status, *whole);
+        const attempt_secrets secrets{channel, creds};
+        const upstream_error e = upstream::decode_error(wire, status, secrets.redacted(*whole));
         co_return attempt{false, status == 429 || status >= 500, e.status,
                           ingress::encode_error(format, e)};
     }
