@@ -9,6 +9,11 @@ if [[ ! -d tests/sdk/node_modules || tests/sdk/package-lock.json -nt tests/sdk/n
     (cd tests/sdk && npm ci --no-audit --no-fund)
     touch tests/sdk/node_modules
 fi
-cmake --preset asan
+# The Release gatewayd too (what README command 1 builds): the error battery also runs against it,
+# with its own allocator, where heap corruption shows as a crash rather than a report
+# (docs/testing.md).
+cmake --preset release >/dev/null
+cmake --build --preset release --target gatewayd
+cmake --preset asan -DGATEWAY_RELEASE_GATEWAYD="$PWD/build/release/apps/gatewayd/gatewayd"
 cmake --build --preset asan
 ctest --preset asan
