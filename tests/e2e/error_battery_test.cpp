@@ -77,6 +77,22 @@ scripted_response failing_upstream(const recorded_request& req) {
     return json_response(200, "this is not JSON " + long_text('j'));
 }
 
+/// A stream that breaks off with an error event quoting the key, as in the recorded
+/// tests/golden/openai_chat/error-mid-stream (OpenAI's own in-stream error shape).
+scripted_response failing_stream(const recorded_request& req) {
+    std::string key(req.headers[http::field::authorization]);
+    if (key.starts_with("Bearer ")) key.erase(0, 7);
+    const std::string chunk =
+        R"({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"upstream-500",)"
+        R"("choices":[{"index":0,"delta":{"role":"assistant","content":"The"},"finish_reason":null}]})";
+    const std::string error = json::serialize(
+        json::object{{"error", json::object{{"message", "Your key " + key + " is suspended"},
+                                            {"type", "server_error"},
+                                            {"param", nullptr},
+                                            {"code", nullptr}}}});
+    return sse_response("data: " + chunk + "\n\ndata: " + error + "\n\n");
+}
+
 enum class route_format { openai, anthropic };
 
 struct route {
@@ -309,4 +325,24 @@ TEST_CASE("every error of every route, hundreds of times, then good requests and
     CHECK(output.find("runtime error") == std::string::npos);
     CHECK(output.find(upstream_key) == std::string::npos);
     CHECK(output.find(relay_key) == std::string::npos);
+}
+
+TEST_CASE("an upstream stream error that quotes the key reaches clients redacted",
+          "[e2e][battery]") {
+    fake_upstream upstream{failing_stream};
+    gatewayd_process gw{config_for(upstream.base_url())};
+    for (const route& r : generation_routes()) {
+        auto body = r.body("upstream-500");
+        body["stream"] = true;
+        const auto res =
+            http_call(gw.port(), http::verb::post, r.path, json::serialize(body), auth());
+        INFO(r.path << ": " << res.body);
+        REQUIRE(res.status == 200);
+        // The error reached the client (passed through on Chat, converted on the others)...
+        CHECK(res.body.find("is suspended") != std::string::npos);
+        CHECK(res.body.find("[redacted]") != std::string::npos);
+        // ...without the key.
+        CHECK(res.body.find(upstream_key) == std::string::npos);
+        CHECK(res.body.find(std::string(upstream_key).substr(0, 14)) == std::string::npos);
+    }
 }
