@@ -7,7 +7,8 @@
 //   AddressSanitizer, which sees every malloc, Asio's recycling allocator misses cost about 4
 //   allocations per event that are not the relay's);
 // - a client that stops reading holds no more heap than the stream's configured buffers while a
-//   fast upstream keeps pushing, and is dropped after `write_timeout`, the request logged once.
+//   fast upstream keeps pushing, and is dropped after `write_timeout`, the request logged once;
+// - a body the official schema refuses never reaches the upstream, pass-through included.
 
 #include "support/alloc_hook.hpp"
 #include "support/fake_upstream.hpp"
@@ -30,6 +31,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -624,4 +626,108 @@ TEST_CASE("the events of one upstream read go to the client in one write", "[ser
         CHECK(count_chunks(raw) <= 4);
         CHECK(writes <= 2);
     }
+}
+
+// --- (e) validation before the relay -------------------------------------------------------
+
+TEST_CASE("a body the official schema refuses is a 400 naming the member, also on pass-through",
+          "[server][validation]") {
+    // Client and upstream speak the same format on each of the three routes, so the relay would
+    // splice the client's own bytes: decoding is the only check they get. The upstream must see
+    // none of these requests.
+    fake_upstream upstream{[](const recorded_request& r) {
+        if (r.target == "/v1/messages") {
+            return json_response(200,
+                                 read_golden("anthropic_messages/response-text/upstream.json"));
+        }
+        if (r.target == "/v1/responses") {
+            return json_response(200,
+                                 read_golden("openai_responses/response-cache-read/upstream.json"));
+        }
+        return json_response(200, read_golden("openai_chat/text/upstream.json"));
+    }};
+    storage::channel_record chat;
+    chat.id = 1;
+    chat.name = "openai";
+    chat.type = "openai";
+    chat.base_url = upstream.base_url();
+    chat.keys = {"sk-upstream"};
+    chat.models = {"gpt-4o"};
+    storage::channel_record responses = chat;
+    responses.id = 2;
+    responses.name = "openai-responses";
+    responses.models = {"gpt-5"};
+    responses.settings_json = R"({"upstream_format":"openai_responses"})";
+    storage::channel_record anthropic = chat;
+    anthropic.id = 3;
+    anthropic.name = "anthropic";
+    anthropic.type = "anthropic";
+    anthropic.models = {"claude-x"};
+    relay_server relay{std::make_shared<const routing::router>(
+        std::vector<storage::channel_record>{chat, responses, anthropic})};
+
+    auto post = [&](std::string_view path, const std::string& body) {
+        return http_call(relay.port(), bhttp::verb::post, path, body,
+                         {{"Authorization", std::string("Bearer ") + relay_key}});
+    };
+    const std::string chat_head =
+        R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],)";
+    const std::string responses_head = R"({"model":"gpt-5","input":"hi",)";
+    const std::string messages_head =
+        R"({"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":"hi"}],)";
+
+    struct case_t {
+        std::string path;
+        std::string body;
+        std::string param;
+    };
+    const std::vector<case_t> cases = {
+        {"/v1/chat/completions", chat_head + R"("temperature":1e999})", "temperature"},
+        {"/v1/chat/completions", chat_head + R"("max_tokens":-1})", "max_tokens"},
+        {"/v1/chat/completions", chat_head + R"("logit_bias":[]})", "logit_bias"},
+        {"/v1/chat/completions", chat_head + R"("logprobs":"yes"})", "logprobs"},
+        {"/v1/chat/completions", chat_head + R"("top_logprobs":21})", "top_logprobs"},
+        {"/v1/chat/completions", chat_head + R"("modalities":"text"})", "modalities"},
+        {"/v1/chat/completions", chat_head + R"("functions":{}})", "functions"},
+        {"/v1/chat/completions", chat_head + R"("function_call":1})", "function_call"},
+        {"/v1/chat/completions", chat_head + R"("audio":"alloy"})", "audio"},
+        {"/v1/chat/completions", chat_head + R"("prediction":[]})", "prediction"},
+        {"/v1/chat/completions", chat_head + R"("web_search_options":true})", "web_search_options"},
+        {"/v1/responses", responses_head + R"("temperature":2.5})", "temperature"},
+        {"/v1/responses", responses_head + R"("top_p":-1e999})", "top_p"},
+        {"/v1/responses", responses_head + R"("max_output_tokens":-1})", "max_output_tokens"},
+        {"/v1/messages", R"({"model":"claude-x","max_tokens":64,"messages":[]})", "messages"},
+        {"/v1/messages", messages_head + R"("temperature":1e999})", "temperature"},
+        {"/v1/messages", messages_head + R"("top_k":-1})", "top_k"},
+    };
+    for (const case_t& c : cases) {
+        INFO(c.path << " " << c.body);
+        const auto res = post(c.path, c.body);
+        CHECK(res.status == 400);
+        const boost::json::value err = boost::json::parse(res.body);
+        if (c.path == "/v1/messages") {
+            // Anthropic's envelope has no param: the message starts with it.
+            CHECK(err.at("type") == "error");
+            CHECK(err.at("error").at("type") == "invalid_request_error");
+            CHECK(std::string_view(err.at("error").at("message").as_string())
+                      .starts_with(c.param + ": "));
+        } else {
+            CHECK(err.at("error").at("type") == "invalid_request_error");
+            CHECK(std::string_view(err.at("error").at("param").as_string()) == c.param);
+            CHECK(std::string_view(err.at("error").at("message").as_string())
+                      .starts_with(c.param + ": "));
+        }
+    }
+    CHECK(upstream.requests().empty());
+
+    // The same routes relay what the schema allows, as the client wrote it.
+    CHECK(post("/v1/chat/completions", chat_head + R"("temperature":2,"logprobs":true})").status ==
+          200);
+    CHECK(post("/v1/responses", responses_head + R"("max_output_tokens":16})").status == 200);
+    CHECK(post("/v1/messages", messages_head + R"("temperature":1})").status == 200);
+    const auto seen = upstream.requests();
+    REQUIRE(seen.size() == 3);
+    CHECK(seen[0].body == chat_head + R"("temperature":2,"logprobs":true})");
+    CHECK(seen[1].body.find(R"("max_output_tokens":16)") != std::string::npos);
+    CHECK(seen[2].body == messages_head + R"("temperature":1})");
 }

@@ -4,6 +4,7 @@
 #include "formats/anthropic_messages/codec.hpp"
 #include "formats/anthropic_messages/common.hpp"
 #include "formats/json_util.hpp"
+#include "formats/member_rules.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -16,6 +17,46 @@ namespace gateway::formats::anthropic_messages {
 namespace json = boost::json;
 
 namespace {
+
+// The members of CreateMessageParams and of BetaCreateMessageParams (the same route serves the
+// beta, which adds members and lets `container` be an object): type, `minimum`/`maximum`,
+// `maxItems` and item type, transcribed from Anthropic's OpenAPI spec (the Stainless spec the
+// TypeScript SDK is generated from, as committed in tryAGI/Anthropic 8b42a21, read 2026-12-07).
+// Enumerations are not checked (they grow between versions and the API names an unknown value
+// itself). Where the gateway refuses more than the schema says, the comment says why.
+namespace kind = json_kind;
+constexpr member_rule request_members[] = {
+    {.name = "model", .kinds = kind::string},
+    // No minItems in the schema; the API refuses an empty list with a 400.
+    {.name = "messages", .kinds = kind::array, .items = kind::object, .min_items = 1},
+    {.name = "cache_control", .kinds = kind::object},
+    {.name = "container", .kinds = kind::string | kind::object},
+    {.name = "context_management", .kinds = kind::object},
+    {.name = "inference_geo", .kinds = kind::string},
+    // The schema's minimum is 0 (a request that only writes the prompt cache); the gateway has
+    // always asked for at least 1, which every upstream format it converts to can take.
+    {.name = "max_tokens", .kinds = kind::integer, .minimum = 1},
+    {.name = "mcp_servers", .kinds = kind::array, .items = kind::object, .max_items = 20},
+    {.name = "metadata", .kinds = kind::object},
+    {.name = "output_config", .kinds = kind::object},
+    {.name = "output_format", .kinds = kind::object},
+    {.name = "service_tier", .kinds = kind::string},
+    {.name = "speed", .kinds = kind::string},
+    {.name = "stop_sequences", .kinds = kind::array, .items = kind::string},
+    {.name = "stream", .kinds = kind::boolean},
+    {.name = "system", .kinds = kind::string | kind::array, .items = kind::object},
+    {.name = "temperature", .kinds = kind::number, .minimum = 0, .maximum = 1},
+    {.name = "thinking", .kinds = kind::object},
+    {.name = "tool_choice", .kinds = kind::object},
+    {.name = "tools", .kinds = kind::array, .items = kind::object},
+    {.name = "top_k", .kinds = kind::integer, .minimum = 0},
+    {.name = "top_p", .kinds = kind::number, .minimum = 0, .maximum = 1},
+    {.name = "user_profile_id", .kinds = kind::string},
+};
+
+// ThinkingConfigEnabled.budget_tokens, same spec.
+constexpr member_rule budget_tokens_rule{
+    .name = "budget_tokens", .kinds = kind::integer, .minimum = 1024};
 
 /// Builds "messages[2].content[0]"-style paths for error messages.
 std::string path_index(std::string_view base, std::size_t i) {
@@ -391,6 +432,11 @@ result<void> decode_tool_choice(const json::object& o, conversion_report& report
 result<void> decode_thinking(const json::object& o, conversion_report& report, request& req) {
     const std::string_view type = get_string(o, "type");
     if (type == "enabled") {
+        const json::value* budget_v = o.if_contains("budget_tokens");
+        if (budget_v != nullptr &&
+            !check_member(*budget_v, budget_tokens_rule, "thinking.budget_tokens", report)) {
+            return errc::bad_request;
+        }
         const auto budget = get_int(o, "budget_tokens");
         if (!budget) return fail(report, "thinking.budget_tokens", "Field required");
         req.reasoning.enabled = true;
@@ -514,6 +560,7 @@ result<json::value> parse_request(std::string_view body, conversion_report& repo
 }
 
 result<request> decode_request(const json::object& body, conversion_report& report) {
+    if (!check_members(body, request_members, report)) return errc::bad_request;
     const json::object* root = &body;
     request req;
     req.source_format = api_format::anthropic_messages;

@@ -5,6 +5,7 @@
 // part type is a 400 naming the field path ("messages[2].content[0].type: ...").
 
 #include "formats/json_util.hpp"
+#include "formats/member_rules.hpp"
 #include "formats/openai_chat/codec.hpp"
 #include "formats/openai_chat/common.hpp"
 
@@ -20,6 +21,63 @@ namespace json = boost::json;
 namespace {
 
 using detail::index_path;
+
+// The members of CreateChatCompletionRequest (with CreateModelResponseProperties and
+// ModelResponseProperties, which it includes): type, `minimum`/`maximum`, `minItems`/`maxItems`
+// and the type of items or of map values, transcribed from OpenAI's OpenAPI spec 2.3.0
+// (openai/openai-openapi f85dbe2, read 2026-12-07). Enumerations are not checked: they grow
+// between versions (reasoning_effort gained "xhigh" and "max") and OpenAI names an unknown value
+// itself. Where the API refuses more than the schema says, the comment says so.
+namespace kind = json_kind;
+constexpr member_rule request_members[] = {
+    {.name = "model", .kinds = kind::string},
+    {.name = "messages", .kinds = kind::array, .items = kind::object, .min_items = 1},
+    {.name = "metadata", .kinds = kind::object, .items = kind::string},
+    {.name = "top_logprobs", .kinds = kind::integer, .minimum = 0, .maximum = 20},
+    {.name = "temperature", .kinds = kind::number, .minimum = 0, .maximum = 2},
+    {.name = "top_p", .kinds = kind::number, .minimum = 0, .maximum = 1},
+    {.name = "user", .kinds = kind::string},
+    {.name = "safety_identifier", .kinds = kind::string},
+    {.name = "prompt_cache_key", .kinds = kind::string},
+    {.name = "prompt_cache_retention", .kinds = kind::string},
+    {.name = "prompt_cache_options", .kinds = kind::object},
+    {.name = "service_tier", .kinds = kind::string},
+    {.name = "modalities", .kinds = kind::array, .items = kind::string},
+    {.name = "verbosity", .kinds = kind::string},
+    {.name = "reasoning_effort", .kinds = kind::string},
+    // No minimum in the schema; the API answers 400 integer_below_min_value below 1.
+    {.name = "max_completion_tokens", .kinds = kind::integer, .minimum = 1},
+    {.name = "frequency_penalty", .kinds = kind::number, .minimum = -2, .maximum = 2},
+    {.name = "presence_penalty", .kinds = kind::number, .minimum = -2, .maximum = 2},
+    {.name = "web_search_options", .kinds = kind::object},
+    {.name = "response_format", .kinds = kind::object},
+    {.name = "audio", .kinds = kind::object},
+    {.name = "store", .kinds = kind::boolean},
+    {.name = "moderation", .kinds = kind::object},
+    {.name = "stream", .kinds = kind::boolean},
+    {.name = "stop",
+     .kinds = kind::string | kind::array,
+     .items = kind::string,
+     .min_items = 1,
+     .max_items = 4},
+    {.name = "logit_bias", .kinds = kind::object, .items = kind::integer},
+    {.name = "logprobs", .kinds = kind::boolean},
+    // As max_completion_tokens.
+    {.name = "max_tokens", .kinds = kind::integer, .minimum = 1},
+    {.name = "n", .kinds = kind::integer, .minimum = 1, .maximum = 128},
+    {.name = "prediction", .kinds = kind::object},
+    {.name = "seed", .kinds = kind::integer},
+    {.name = "stream_options", .kinds = kind::object},
+    {.name = "tools", .kinds = kind::array, .items = kind::object},
+    {.name = "tool_choice", .kinds = kind::string | kind::object},
+    {.name = "parallel_tool_calls", .kinds = kind::boolean},
+    {.name = "function_call", .kinds = kind::string | kind::object},
+    {.name = "functions",
+     .kinds = kind::array,
+     .items = kind::object,
+     .min_items = 1,
+     .max_items = 128},
+};
 
 std::string member_path(std::string_view base, std::string_view key) {
     std::string p(base);
@@ -723,6 +781,7 @@ result<json::value> parse_request(std::string_view body, conversion_report& repo
 }
 
 result<request> decode_request(const json::object& body, conversion_report& report) {
+    if (!check_members(body, request_members, report)) return errc::bad_request;
     const json::object* root = &body;
     request req;
     request_reader reader(report);

@@ -12,6 +12,7 @@
 // leading system prompt).
 
 #include "formats/json_util.hpp"
+#include "formats/member_rules.hpp"
 #include "formats/openai_chat/common.hpp"
 #include "formats/openai_responses/codec.hpp"
 #include "formats/openai_responses/common.hpp"
@@ -30,6 +31,45 @@ namespace {
 
 using detail::index_path;
 using detail::member_path;
+
+// The members of CreateResponse (with CreateModelResponseProperties, ModelResponseProperties and
+// ResponseProperties, which it includes): type, `minimum`/`maximum`, `minItems` and the type of
+// items or of map values, transcribed from OpenAI's OpenAPI spec 2.3.0 (openai/openai-openapi
+// f85dbe2, read 2026-12-07). Enumerations are not checked, as for Chat (openai_chat's table).
+namespace kind = json_kind;
+constexpr member_rule request_members[] = {
+    {.name = "model", .kinds = kind::string},
+    {.name = "input", .kinds = kind::string | kind::array, .items = kind::object},
+    {.name = "metadata", .kinds = kind::object, .items = kind::string},
+    {.name = "top_logprobs", .kinds = kind::integer, .minimum = 0, .maximum = 20},
+    {.name = "temperature", .kinds = kind::number, .minimum = 0, .maximum = 2},
+    {.name = "top_p", .kinds = kind::number, .minimum = 0, .maximum = 1},
+    {.name = "user", .kinds = kind::string},
+    {.name = "safety_identifier", .kinds = kind::string},
+    {.name = "prompt_cache_key", .kinds = kind::string},
+    {.name = "prompt_cache_retention", .kinds = kind::string},
+    {.name = "prompt_cache_options", .kinds = kind::object},
+    {.name = "previous_response_id", .kinds = kind::string},
+    {.name = "background", .kinds = kind::boolean},
+    {.name = "max_tool_calls", .kinds = kind::integer},
+    {.name = "text", .kinds = kind::object},
+    {.name = "tools", .kinds = kind::array, .items = kind::object},
+    {.name = "tool_choice", .kinds = kind::string | kind::object},
+    {.name = "prompt", .kinds = kind::object},
+    {.name = "service_tier", .kinds = kind::string},
+    {.name = "truncation", .kinds = kind::string},
+    {.name = "reasoning", .kinds = kind::object},
+    {.name = "include", .kinds = kind::array, .items = kind::string},
+    {.name = "parallel_tool_calls", .kinds = kind::boolean},
+    {.name = "store", .kinds = kind::boolean},
+    {.name = "instructions", .kinds = kind::string},
+    {.name = "moderation", .kinds = kind::object},
+    {.name = "stream", .kinds = kind::boolean},
+    {.name = "stream_options", .kinds = kind::object},
+    {.name = "conversation", .kinds = kind::string | kind::object},
+    {.name = "context_management", .kinds = kind::array, .items = kind::object, .min_items = 1},
+    {.name = "max_output_tokens", .kinds = kind::integer, .minimum = 16},
+};
 
 /// Which content parts a message of a role may hold.
 enum class part_context : std::uint8_t { user, instruction, assistant, tool_output };
@@ -695,6 +735,7 @@ result<json::value> parse_request(std::string_view body, conversion_report& repo
 }
 
 result<request> decode_request(const json::object& body, conversion_report& report) {
+    if (!check_members(body, request_members, report)) return errc::bad_request;
     const json::object* root = &body;
     request req;
     request_reader reader(report);

@@ -105,7 +105,8 @@ TEST_CASE("anthropic_messages: thinking variants and output_config", "[anthropic
     conversion_report r2;
     auto off = gateway::ingress::decode_request(
         gateway::api_format::anthropic_messages,
-        R"({"model":"m","max_tokens":1,"messages":[],"thinking":{"type":"disabled"}})", r2);
+        R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"thinking":{"type":"disabled"}})",
+        r2);
     REQUIRE(off.has_value());
     CHECK(off->reasoning.enabled == false);
 }
@@ -114,13 +115,14 @@ TEST_CASE("anthropic_messages: malformed requests are rejected naming the field"
           "[anthropic_messages]") {
     CHECK(decode_error_message("{").starts_with(" | The request body is not valid JSON"));
     CHECK(decode_error_message("[]") == " | The request body must be a JSON object");
-    CHECK(decode_error_message(R"({"max_tokens":1,"messages":[]})") ==
+    CHECK(decode_error_message(R"({"max_tokens":1,"messages":[{"role":"user","content":"x"}]})") ==
           "model | model: Field required (a string)");
     // Anthropic requires max_tokens and answers 400 without it.
-    CHECK(decode_error_message(R"({"model":"m","messages":[]})") ==
+    CHECK(decode_error_message(R"({"model":"m","messages":[{"role":"user","content":"x"}]})") ==
           "max_tokens | max_tokens: Field required");
-    CHECK(decode_error_message(R"({"model":"m","max_tokens":"x","messages":[]})") ==
-          "max_tokens | max_tokens: expected an integer of at least 1");
+    CHECK(decode_error_message(
+              R"({"model":"m","max_tokens":"x","messages":[{"role":"user","content":"x"}]})") ==
+          "max_tokens | max_tokens: expected an integer of at least 1, got string");
     CHECK(decode_error_message(R"({"model":"m","max_tokens":1})") ==
           "messages | messages: Field required (an array)");
     CHECK(decode_error_message(
@@ -145,20 +147,123 @@ TEST_CASE("anthropic_messages: malformed requests are rejected naming the field"
                   {"type":"image","source":{"type":"ftp","url":"x"}}]}]})") ==
           "messages[0].content[0].source.type | messages[0].content[0].source.type: unknown "
           "source type 'ftp'");
-    CHECK(decode_error_message(
-              R"({"model":"m","max_tokens":1,"messages":[],"tool_choice":{"type":"maybe"}})") ==
-          "tool_choice.type | tool_choice.type: unknown tool_choice type 'maybe'");
-    CHECK(decode_error_message(
-              R"({"model":"m","max_tokens":1,"messages":[],"thinking":{"type":"enabled"}})") ==
-          "thinking.budget_tokens | thinking.budget_tokens: Field required");
-    CHECK(decode_error_message(R"({"model":"m","max_tokens":1,"messages":[],"system":5})") ==
-          "system | system: expected a string or an array of text blocks, got number");
-    CHECK(decode_error_message(
-              R"({"model":"m","max_tokens":1,"messages":[],"stop_sequences":["a",1]})") ==
-          "stop_sequences[1] | stop_sequences[1]: expected a string");
-    CHECK(decode_error_message(
-              R"({"model":"m","max_tokens":1,"messages":[],"tools":[{"name":"x"}]})") ==
-          "tools[0].input_schema | tools[0].input_schema: Field required (an object)");
+    CHECK(
+        decode_error_message(
+            R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"maybe"}})") ==
+        "tool_choice.type | tool_choice.type: unknown tool_choice type 'maybe'");
+    CHECK(
+        decode_error_message(
+            R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"thinking":{"type":"enabled"}})") ==
+        "thinking.budget_tokens | thinking.budget_tokens: Field required");
+    CHECK(
+        decode_error_message(
+            R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"system":5})") ==
+        "system | system: expected a string or an array, got number");
+    CHECK(
+        decode_error_message(
+            R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"stop_sequences":["a",1]})") ==
+        "stop_sequences[1] | stop_sequences[1]: expected a string, got number");
+    CHECK(
+        decode_error_message(
+            R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"x"}]})") ==
+        "tools[0].input_schema | tools[0].input_schema: Field required (an object)");
+}
+
+TEST_CASE("anthropic_messages: members have the types and ranges of the official schema",
+          "[anthropic_messages][validation]") {
+    // CreateMessageParams (and the beta's BetaCreateMessageParams) in Anthropic's OpenAPI spec:
+    // each member with the type the schema gives it, a value it does not allow, and the 400
+    // naming it.
+    struct case_t {
+        const char* member;
+        const char* schema;  // the official type, as the spec writes it
+        const char* value;
+        const char* expected;  // param | message
+    };
+    const case_t cases[] = {
+        // No minItems in the schema; the API refuses an empty list.
+        {"messages", "array of InputMessage (API: not empty)", "[]",
+         "messages | messages: must not be empty"},
+        {"messages", "array of InputMessage (API: not empty)", "{}",
+         "messages | messages: expected a non-empty array, got object"},
+        {"temperature", "number, 0..1", "1.5",
+         "temperature | temperature: expected a number between 0 and 1, got 1.5"},
+        {"temperature", "number, 0..1", "1e999",
+         "temperature | temperature: expected a finite number between 0 and 1, got a number "
+         "beyond a double's range"},
+        {"temperature", "number, 0..1", "\"warm\"",
+         "temperature | temperature: expected a number between 0 and 1, got string"},
+        {"top_p", "number, 0..1", "-0.5",
+         "top_p | top_p: expected a number between 0 and 1, got -0.5"},
+        {"top_k", "integer, minimum 0", "-1",
+         "top_k | top_k: expected an integer of at least 0, got -1"},
+        {"top_k", "integer, minimum 0", "2.5",
+         "top_k | top_k: expected an integer of at least 0, got number"},
+        {"max_tokens", "integer (gateway: >= 1)", "-1",
+         "max_tokens | max_tokens: expected an integer of at least 1, got -1"},
+        {"max_tokens", "integer (gateway: >= 1)", "1e999",
+         "max_tokens | max_tokens: expected an integer of at least 1, got number"},
+        {"stream", "boolean", "\"true\"", "stream | stream: expected a boolean, got string"},
+        {"stop_sequences", "array of strings", "\"END\"",
+         "stop_sequences | stop_sequences: expected an array, got string"},
+        {"system", "string or array of text blocks", "[1]",
+         "system[0] | system[0]: expected an object, got number"},
+        {"tools", "array of tools", "{}", "tools | tools: expected an array, got object"},
+        {"tool_choice", "object", "\"auto\"",
+         "tool_choice | tool_choice: expected an object, got string"},
+        {"thinking", "object", "true", "thinking | thinking: expected an object, got boolean"},
+        {"metadata", "object", "\"u\"", "metadata | metadata: expected an object, got string"},
+        {"output_config", "object", "[]",
+         "output_config | output_config: expected an object, got array"},
+        {"service_tier", "string", "1",
+         "service_tier | service_tier: expected a string, got number"},
+        {"cache_control", "object", "\"ephemeral\"",
+         "cache_control | cache_control: expected an object, got string"},
+        {"container", "string or object (beta)", "1",
+         "container | container: expected a string or an object, got number"},
+        {"inference_geo", "string", "1",
+         "inference_geo | inference_geo: expected a string, got number"},
+        {"mcp_servers", "array of objects, maxItems 20", "{}",
+         "mcp_servers | mcp_servers: expected an array, got object"},
+        {"thinking", "ThinkingConfigEnabled.budget_tokens: integer, minimum 1024",
+         R"({"type":"enabled","budget_tokens":-1})",
+         "thinking.budget_tokens | thinking.budget_tokens: expected an integer of at least 1024, "
+         "got -1"},
+        {"thinking", "ThinkingConfigEnabled.budget_tokens: integer, minimum 1024",
+         R"({"type":"enabled","budget_tokens":"many"})",
+         "thinking.budget_tokens | thinking.budget_tokens: expected an integer of at least 1024, "
+         "got string"},
+    };
+    for (const case_t& c : cases) {
+        std::string body =
+            R"({"model":"m","max_tokens":16,"messages":[{"role":"user","content":"x"}])";
+        if (std::string_view(c.member) == "messages" ||
+            std::string_view(c.member) == "max_tokens") {
+            body = R"({"model":"m")";
+            body += std::string_view(c.member) == "messages"
+                        ? R"(,"max_tokens":16)"
+                        : R"(,"messages":[{"role":"user","content":"x"}])";
+        }
+        body += ",\"";
+        body += c.member;
+        body += "\":";
+        body += c.value;
+        body += "}";
+        INFO(c.schema << ": " << body);
+        CHECK(decode_error_message(body) == c.expected);
+    }
+
+    // The edges the schema allows.
+    conversion_report report;
+    auto req = gateway::ingress::decode_request(
+        gateway::api_format::anthropic_messages,
+        R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}],"temperature":1,)"
+        R"("top_p":0,"top_k":0,"container":{"skills":[]},"thinking":{"type":"enabled","budget_tokens":1024}})",
+        report);
+    INFO(report.error_message);
+    REQUIRE(req.has_value());
+    CHECK(req->sampler.temperature == 1);
+    CHECK(req->reasoning.budget_tokens == 1024);
 }
 
 TEST_CASE("anthropic_messages: responses encode as Message objects",

@@ -68,7 +68,7 @@ TEST_CASE("openai_chat decode_request: malformed requests name the field", "[ope
         {R"({"model":"m","messages":[{"role":"tool","content":"x"}]})", "messages[0].tool_call_id",
          "messages[0].tool_call_id: missing"},
         {R"({"model":"m","messages":[{"role":"user","content":"x"}],"temperature":"hot"})",
-         "temperature", "temperature: expected a number, got string"},
+         "temperature", "temperature: expected a number between 0 and 2, got string"},
         {R"({"model":"m","messages":[{"role":"user","content":"x"}],"stop":[1]})", "stop[0]",
          "stop[0]: expected a string, got number"},
         {R"({"model":"m","messages":[{"role":"user","content":"x"}],"tool_choice":"sometimes"})",
@@ -104,6 +104,137 @@ TEST_CASE("openai_chat decode_request: malformed requests name the field", "[ope
     CHECK(bad_json.ec == errc::bad_request);
     CHECK(bad_json.message.starts_with("the request body is not valid JSON"));
     CHECK(decode_fails("[1,2]").message == "the request body must be a JSON object");
+}
+
+TEST_CASE("openai_chat decode_request: members have the types and ranges of the official schema",
+          "[openai_chat][validation]") {
+    // CreateChatCompletionRequest in OpenAI's OpenAPI spec 2.3.0: each member with the type the
+    // schema gives it, a value it does not allow, and the 400 naming it. Found by sampling: the
+    // decoder used to take every one of these and send the members it does not model to a Chat
+    // upstream as they were.
+    struct case_t {
+        const char* member;
+        const char* schema;  // the official type, as the spec writes it
+        const char* value;
+        const char* param;
+        const char* message;
+    };
+    const case_t cases[] = {
+        {"temperature", "number, 0..2", "1e999", "temperature",
+         "temperature: expected a finite number between 0 and 2, got a number beyond a double's "
+         "range"},
+        {"temperature", "number, 0..2", "-1e999", "temperature",
+         "temperature: expected a finite number between 0 and 2, got a number beyond a double's "
+         "range"},
+        {"temperature", "number, 0..2", "2.5", "temperature",
+         "temperature: expected a number between 0 and 2, got 2.5"},
+        {"temperature", "number, 0..2", "-0.1", "temperature",
+         "temperature: expected a number between 0 and 2, got -0.1"},
+        {"temperature", "number, 0..2", "\"hot\"", "temperature",
+         "temperature: expected a number between 0 and 2, got string"},
+        {"top_p", "number, 0..1", "1.5", "top_p",
+         "top_p: expected a number between 0 and 1, got 1.5"},
+        {"frequency_penalty", "number, -2..2", "3", "frequency_penalty",
+         "frequency_penalty: expected a number between -2 and 2, got 3"},
+        {"presence_penalty", "number, -2..2", "-2.5", "presence_penalty",
+         "presence_penalty: expected a number between -2 and 2, got -2.5"},
+        // The schema gives no minimum; the API answers integer_below_min_value below 1.
+        {"max_tokens", "integer (API: >= 1)", "-1", "max_tokens",
+         "max_tokens: expected an integer of at least 1, got -1"},
+        {"max_tokens", "integer (API: >= 1)", "0", "max_tokens",
+         "max_tokens: expected an integer of at least 1, got 0"},
+        {"max_tokens", "integer (API: >= 1)", "1.5", "max_tokens",
+         "max_tokens: expected an integer of at least 1, got number"},
+        {"max_completion_tokens", "integer (API: >= 1)", "-5", "max_completion_tokens",
+         "max_completion_tokens: expected an integer of at least 1, got -5"},
+        {"n", "integer, 1..128", "0", "n", "n: expected an integer between 1 and 128, got 0"},
+        {"n", "integer, 1..128", "129", "n", "n: expected an integer between 1 and 128, got 129"},
+        {"seed", "integer", "18446744073709551615", "seed",
+         "seed: expected an integer, got number"},
+        {"seed", "integer", "1e999", "seed", "seed: expected an integer, got number"},
+        {"logit_bias", "object of integers", "[]", "logit_bias",
+         "logit_bias: expected an object, got array"},
+        {"logit_bias", "object of integers", R"({"50256":"x"})", "logit_bias.50256",
+         "logit_bias.50256: expected an integer, got string"},
+        {"logit_bias", "object of integers", R"({"50256":1.5})", "logit_bias.50256",
+         "logit_bias.50256: expected an integer, got number"},
+        {"logprobs", "boolean", "1", "logprobs", "logprobs: expected a boolean, got number"},
+        {"top_logprobs", "integer, 0..20", "\"2\"", "top_logprobs",
+         "top_logprobs: expected an integer between 0 and 20, got string"},
+        {"top_logprobs", "integer, 0..20", "21", "top_logprobs",
+         "top_logprobs: expected an integer between 0 and 20, got 21"},
+        {"top_logprobs", "integer, 0..20", "-1", "top_logprobs",
+         "top_logprobs: expected an integer between 0 and 20, got -1"},
+        {"modalities", "array of strings", "\"text\"", "modalities",
+         "modalities: expected an array, got string"},
+        {"modalities", "array of strings", R"(["text",1])", "modalities[1]",
+         "modalities[1]: expected a string, got number"},
+        {"functions", "array of objects, 1..128 items", "{}", "functions",
+         "functions: expected a non-empty array, got object"},
+        {"functions", "array of objects, 1..128 items", "[]", "functions",
+         "functions: must not be empty"},
+        {"functions", "array of objects, 1..128 items", "[1]", "functions[0]",
+         "functions[0]: expected an object, got number"},
+        {"function_call", "string or object", "1", "function_call",
+         "function_call: expected a string or an object, got number"},
+        {"audio", "object", "\"alloy\"", "audio", "audio: expected an object, got string"},
+        {"prediction", "object", "[]", "prediction", "prediction: expected an object, got array"},
+        {"web_search_options", "object", "true", "web_search_options",
+         "web_search_options: expected an object, got boolean"},
+        {"stop", "string or array of strings, 1..4 items", "[]", "stop", "stop: must not be empty"},
+        {"stop", "string or array of strings, 1..4 items", R"(["a","b","c","d","e"])", "stop",
+         "stop: expected at most 4 items, got 5"},
+        {"stop", "string or array of strings, 1..4 items", "5", "stop",
+         "stop: expected a string or a non-empty array, got number"},
+        {"user", "string", "5", "user", "user: expected a string, got number"},
+        {"safety_identifier", "string", "[]", "safety_identifier",
+         "safety_identifier: expected a string, got array"},
+        {"prompt_cache_key", "string", "{}", "prompt_cache_key",
+         "prompt_cache_key: expected a string, got object"},
+        {"service_tier", "string", "1", "service_tier",
+         "service_tier: expected a string, got number"},
+        {"verbosity", "string", "true", "verbosity", "verbosity: expected a string, got boolean"},
+        {"reasoning_effort", "string", "1", "reasoning_effort",
+         "reasoning_effort: expected a string, got number"},
+        {"store", "boolean", "\"no\"", "store", "store: expected a boolean, got string"},
+        {"parallel_tool_calls", "boolean", "0", "parallel_tool_calls",
+         "parallel_tool_calls: expected a boolean, got number"},
+        {"stream_options", "object", "[]", "stream_options",
+         "stream_options: expected an object, got array"},
+        {"response_format", "object", "\"json\"", "response_format",
+         "response_format: expected an object, got string"},
+        {"tools", "array of objects", "{}", "tools", "tools: expected an array, got object"},
+        {"tool_choice", "string or object", "[]", "tool_choice",
+         "tool_choice: expected a string or an object, got array"},
+        {"moderation", "object", "1", "moderation", "moderation: expected an object, got number"},
+    };
+    for (const case_t& c : cases) {
+        const std::string body =
+            std::string(R"({"model":"m","messages":[{"role":"user","content":"x"}],")") + c.member +
+            "\":" + c.value + "}";
+        INFO(c.schema << ": " << body);
+        const auto f = decode_fails(body);
+        CHECK(f.ec == errc::bad_request);
+        CHECK(f.param == c.param);
+        CHECK(f.message == c.message);
+    }
+
+    // The edges the schema allows, integral doubles for integers, and null for every member.
+    const request req = decode_ok(
+        R"({"model":"m","messages":[{"role":"user","content":"x"}],"temperature":2,"top_p":0,)"
+        R"("frequency_penalty":-2,"presence_penalty":2,"max_tokens":1.0,"n":128,"seed":-5,)"
+        R"("logit_bias":{"50256":-100},"logprobs":true,"top_logprobs":20,)"
+        R"("modalities":["text","audio"],"functions":[{"name":"f"}],"function_call":"auto",)"
+        R"("audio":{"voice":"alloy","format":"wav"},"prediction":{"type":"content","content":"x"},)"
+        R"("web_search_options":{},"stop":["a","b","c","d"]})");
+    CHECK(req.sampler.temperature == 2);
+    CHECK(req.max_output_tokens == 1);
+    CHECK(req.n == 128);
+    CHECK(req.extra.at("logit_bias").at("50256") == -100);
+    decode_ok(R"({"model":"m","messages":[{"role":"user","content":"x"}],"temperature":null,)"
+              R"("top_p":null,"max_tokens":null,"max_completion_tokens":null,"n":null,)"
+              R"("logit_bias":null,"logprobs":null,"top_logprobs":null,"modalities":null,)"
+              R"("audio":null,"prediction":null,"stop":null,"seed":null})");
 }
 
 TEST_CASE("openai_chat decode_request: token limits, nulls and leftovers", "[openai_chat]") {

@@ -56,7 +56,7 @@ TEST_CASE("openai_responses decode_request: malformed requests name the field",
          "input: missing (a string or an array of input items is required)"},
         {R"({"model":7,"input":"hi"})", "model", "model: expected a string, got number"},
         {R"({"model":"m","input":{}})", "input",
-         "input: expected a string or an array of input items, got object"},
+         "input: expected a string or an array, got object"},
         {R"({"model":"m","input":[1]})", "input[0]", "input[0]: expected an object, got number"},
         {R"({"model":"m","input":[{"role":"robot","content":"x"}]})", "input[0].role",
          "input[0].role: unknown role 'robot' (expected 'user', 'assistant', 'system' or "
@@ -114,9 +114,9 @@ TEST_CASE("openai_responses decode_request: malformed requests name the field",
         {R"({"model":"m","input":"x","instructions":["a"]})", "instructions",
          "instructions: expected a string, got array"},
         {R"({"model":"m","input":"x","temperature":"hot"})", "temperature",
-         "temperature: expected a number, got string"},
+         "temperature: expected a number between 0 and 2, got string"},
         {R"({"model":"m","input":"x","max_output_tokens":1.5})", "max_output_tokens",
-         "max_output_tokens: expected an integer, got number"},
+         "max_output_tokens: expected an integer of at least 16, got number"},
         {R"({"model":"m","input":"x","stream":"yes"})", "stream",
          "stream: expected a boolean, got string"},
         {R"({"model":"m","input":"x","tool_choice":"sometimes"})", "tool_choice",
@@ -162,6 +162,94 @@ TEST_CASE("openai_responses decode_request: malformed requests name the field",
     CHECK(bad_json.ec == errc::bad_request);
     CHECK(bad_json.message.starts_with("the request body is not valid JSON"));
     CHECK(decode_fails("[1,2]").message == "the request body must be a JSON object");
+}
+
+TEST_CASE(
+    "openai_responses decode_request: members have the types and ranges of the official "
+    "schema",
+    "[openai_responses][validation]") {
+    // CreateResponse in OpenAI's OpenAPI spec 2.3.0: each member with the type the schema gives
+    // it, a value it does not allow, and the 400 naming it.
+    struct case_t {
+        const char* member;
+        const char* schema;  // the official type, as the spec writes it
+        const char* value;
+        const char* param;
+        const char* message;
+    };
+    const case_t cases[] = {
+        {"temperature", "number, 0..2", "1e999", "temperature",
+         "temperature: expected a finite number between 0 and 2, got a number beyond a double's "
+         "range"},
+        {"temperature", "number, 0..2", "2.01", "temperature",
+         "temperature: expected a number between 0 and 2, got 2.01"},
+        {"top_p", "number, 0..1", "1.01", "top_p",
+         "top_p: expected a number between 0 and 1, got 1.01"},
+        {"top_p", "number, 0..1", "-1e999", "top_p",
+         "top_p: expected a finite number between 0 and 1, got a number beyond a double's range"},
+        {"top_logprobs", "integer, 0..20", "21", "top_logprobs",
+         "top_logprobs: expected an integer between 0 and 20, got 21"},
+        {"max_output_tokens", "integer, minimum 16", "-1", "max_output_tokens",
+         "max_output_tokens: expected an integer of at least 16, got -1"},
+        {"max_output_tokens", "integer, minimum 16", "15", "max_output_tokens",
+         "max_output_tokens: expected an integer of at least 16, got 15"},
+        {"max_tool_calls", "integer", "\"3\"", "max_tool_calls",
+         "max_tool_calls: expected an integer, got string"},
+        {"background", "boolean", "\"yes\"", "background",
+         "background: expected a boolean, got string"},
+        {"parallel_tool_calls", "boolean", "1", "parallel_tool_calls",
+         "parallel_tool_calls: expected a boolean, got number"},
+        {"store", "boolean", "\"false\"", "store", "store: expected a boolean, got string"},
+        {"include", "array of strings", "\"x\"", "include",
+         "include: expected an array, got string"},
+        {"context_management", "array of objects, minItems 1", "[]", "context_management",
+         "context_management: must not be empty"},
+        {"conversation", "string or object", "5", "conversation",
+         "conversation: expected a string or an object, got number"},
+        {"prompt", "object", "\"p\"", "prompt", "prompt: expected an object, got string"},
+        {"truncation", "string", "1", "truncation", "truncation: expected a string, got number"},
+        {"text", "object", "\"x\"", "text", "text: expected an object, got string"},
+        {"reasoning", "object", "\"high\"", "reasoning",
+         "reasoning: expected an object, got string"},
+        {"tools", "array of objects", "[1]", "tools[0]",
+         "tools[0]: expected an object, got number"},
+        {"tool_choice", "string or object", "true", "tool_choice",
+         "tool_choice: expected a string or an object, got boolean"},
+        {"metadata", "object of strings", "[]", "metadata",
+         "metadata: expected an object, got array"},
+        {"previous_response_id", "string", "1", "previous_response_id",
+         "previous_response_id: expected a string, got number"},
+        {"prompt_cache_key", "string", "1", "prompt_cache_key",
+         "prompt_cache_key: expected a string, got number"},
+        {"safety_identifier", "string", "1", "safety_identifier",
+         "safety_identifier: expected a string, got number"},
+        {"service_tier", "string", "1", "service_tier",
+         "service_tier: expected a string, got number"},
+        {"stream_options", "object", "1", "stream_options",
+         "stream_options: expected an object, got number"},
+        {"input", "string or array of input items", "5", "input",
+         "input: expected a string or an array, got number"},
+    };
+    for (const case_t& c : cases) {
+        const std::string body =
+            std::string(R"({"model":"m","input":"x",")") + c.member + "\":" + c.value + "}";
+        INFO(c.schema << ": " << body);
+        const auto f = decode_fails(body);
+        CHECK(f.ec == errc::bad_request);
+        CHECK(f.param == c.param);
+        CHECK(f.message == c.message);
+    }
+
+    // The edges the schema allows, and null for every member.
+    const request req = decode_ok(
+        R"({"model":"m","input":"x","temperature":0,"top_p":1,"top_logprobs":0,)"
+        R"("max_output_tokens":16,"max_tool_calls":3,"background":false,)"
+        R"("context_management":[{"type":"compaction"}],"conversation":{"id":"conv_1"}})");
+    CHECK(req.sampler.temperature == 0);
+    CHECK(req.max_output_tokens == 16);
+    decode_ok(R"({"model":"m","input":"x","temperature":null,"top_p":null,"top_logprobs":null,)"
+              R"("max_output_tokens":null,"max_tool_calls":null,"background":null,)"
+              R"("context_management":null,"conversation":null,"prompt":null,"truncation":null})");
 }
 
 TEST_CASE("openai_responses decode_request: input as a string, nulls and leftovers",
