@@ -77,10 +77,11 @@ void print_first_request(std::ostream& out, const config& cfg, std::uint16_t por
 
 /// Opens the database and upserts the channels and tokens the configuration declares.
 std::unique_ptr<gateway::storage::store> open_store(const config& cfg, std::ostream& err) {
-    auto opened = gateway::storage::open_sqlite_store(cfg.sqlite_path);
+    std::string why;
+    auto opened = gateway::storage::open_sqlite_store(cfg.sqlite_path, &why);
     if (!opened) {
         fmt::print(err, "gatewayd: cannot open the database {}: {}\n", cfg.sqlite_path,
-                   opened.error().message());
+                   why.empty() ? opened.error().message() : why);
         return nullptr;
     }
     auto store = std::move(*opened);

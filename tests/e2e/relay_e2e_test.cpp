@@ -11,7 +11,11 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 using namespace gateway::test;
@@ -501,4 +505,44 @@ TEST_CASE("SIGTERM lets a running stream finish, then exits 0", "[e2e]") {
     REQUIRE(body == stream_as_relayed());
     stopper.join();
     REQUIRE(exit_status == 0);
+}
+
+TEST_CASE("gatewayd names why it cannot open its database", "[e2e][storage]") {
+    // Each used to end in the same "storage error". `token create` opens the database as the
+    // server does at start-up (the same open_store) and exits either way.
+    char tmpl[] = "/tmp/gatewayd-db-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::filesystem::path dir = tmpl;
+
+    const auto garbage = dir / "garbage.db";
+    std::ofstream(garbage, std::ios::binary) << std::string(4096, 'g');
+    const auto directory = dir / "directory.db";
+    std::filesystem::create_directory(directory);
+    // A database of a newer gatewayd: PRAGMA user_version (header offset 60, big-endian) 9999.
+    const auto newer = dir / "newer.db";
+    REQUIRE(gateway::storage::open_sqlite_store(newer.string()).has_value());
+    {
+        std::fstream f(newer, std::ios::binary | std::ios::in | std::ios::out);
+        f.seekp(60);
+        const char version[4] = {0, 0, 0x27, 0x0f};
+        f.write(version, sizeof version);
+    }
+
+    const std::pair<std::filesystem::path, std::string> cases[] = {
+        {garbage, "not a database (SQLite: file is not a database)"},
+        {directory, "it is a directory, not a database file"},
+        {newer, "schema version 9999 is newer than this binary's "},
+    };
+    for (const auto& [path, cause] : cases) {
+        INFO(path);
+        const auto [status, output] =
+            run_gatewayd({"token", "create", "alice"}, {{"SQLITE_PATH", path.string()}});
+        CHECK(status == 1);
+        CHECK_THAT(output, Catch::Contains("gatewayd: cannot open the database " + path.string() +
+                                           ": " + cause));
+        CHECK_THAT(output, !Catch::Contains("storage error"));
+        CHECK_THAT(output, !Catch::Contains("Sanitizer"));
+        CHECK_THAT(output, !Catch::Contains("runtime error"));
+    }
+    std::filesystem::remove_all(dir);
 }

@@ -586,13 +586,18 @@ TEST_CASE("a database written by a newer schema is refused", "[storage]") {
     temp_dir dir;
     const fs::path path = dir.path() / "gateway.db";
     REQUIRE(gateway::storage::open_sqlite_store(path.string()).has_value());
+    const std::uint32_t current = user_version_in_header(path);
+    REQUIRE(current > 0);
     {
         SQLite::Database side(path.string(), SQLite::OPEN_READWRITE);
         side.exec("PRAGMA user_version = 9999");
     }
-    auto reopened = gateway::storage::open_sqlite_store(path.string());
+    std::string why;
+    auto reopened = gateway::storage::open_sqlite_store(path.string(), &why);
     REQUIRE_FALSE(reopened.has_value());
     CHECK(reopened.error() == errc::storage_error);
+    CHECK(why == "schema version 9999 is newer than this binary's " + std::to_string(current) +
+                     " (written by a newer gatewayd)");
 }
 
 TEST_CASE("the database's directory is created, and the file is private", "[storage]") {
@@ -624,6 +629,38 @@ TEST_CASE("an unusable path gives storage_error, not an exception", "[storage]")
     CHECK(garbage_store.error() == errc::storage_error);
 
     CHECK(gateway::storage::open_sqlite_store("").error() == errc::bad_request);
+}
+
+TEST_CASE("a database that cannot be opened says why", "[storage]") {
+    temp_dir dir;
+    auto why_of = [](const fs::path& path) {
+        std::string why;
+        auto opened = gateway::storage::open_sqlite_store(path.string(), &why);
+        REQUIRE_FALSE(opened.has_value());
+        CHECK(opened.error() == errc::storage_error);
+        return why;
+    };
+    // A file of another kind, and a SQLite file whose header was overwritten: both fail SQLite's
+    // header check (SQLITE_NOTADB, "file is not a database").
+    const fs::path garbage = dir.path() / "garbage.db";
+    std::ofstream(garbage, std::ios::binary) << std::string(4096, 'g');
+    CHECK(why_of(garbage) == "not a database (SQLite: file is not a database)");
+    const fs::path damaged = dir.path() / "damaged.db";
+    REQUIRE(gateway::storage::open_sqlite_store(damaged.string()).has_value());
+    {
+        std::fstream f(damaged, std::ios::binary | std::ios::in | std::ios::out);
+        f << "not the SQLite magic";
+    }
+    CHECK(why_of(damaged) == "not a database (SQLite: file is not a database)");
+
+    const fs::path directory = dir.path() / "a-directory.db";
+    fs::create_directory(directory);
+    CHECK(why_of(directory) == "it is a directory, not a database file");
+
+    const fs::path blocker = dir.path() / "file";
+    std::ofstream(blocker) << "x";
+    CHECK(why_of(blocker / "gateway.db") ==
+          "cannot create its directory " + blocker.string() + ": Not a directory");
 }
 
 TEST_CASE("a relay key literal never reaches the database file", "[storage]") {

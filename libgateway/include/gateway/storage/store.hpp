@@ -88,8 +88,13 @@ class store {
 };
 
 /// Opens (creating if needed, with its parent directory) a SQLite database at `path` and
-/// migrates its schema. `":memory:"` gives a private in-memory database.
-result<std::unique_ptr<store>> open_sqlite_store(const std::string& path);
+/// migrates its schema. `":memory:"` gives a private in-memory database. Errors:
+/// `errc::storage_error` (`errc::bad_request` for an empty path); `why`, if not null, gets the
+/// cause for the operator, without the path: "it is a directory, not a database file", "not a
+/// database (SQLite: file is not a database)", "schema version 9 is newer than this binary's 1
+/// (written by a newer gatewayd)", "cannot create its directory …: …".
+result<std::unique_ptr<store>> open_sqlite_store(const std::string& path,
+                                                 std::string* why = nullptr);
 
 /// Lowercase hex SHA-256 of `key`, the form in which relay keys are stored and looked up.
 std::string hash_key(std::string_view key);

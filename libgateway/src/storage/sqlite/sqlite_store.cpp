@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -315,15 +316,27 @@ void create_private_file(const std::string& path) {
     }
 }
 
+/// A database whose `user_version` this binary cannot read.
+class unknown_schema : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
 void migrate(SQLite::Database& db) {
     for (;;) {
         // IMMEDIATE takes the write lock first, so two processes starting together cannot
         // both apply the same step: the second one re-reads the version after the first.
         SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
         const std::int64_t version = db.execAndGet("PRAGMA user_version").getInt64();
-        if (version < 0 || version > static_cast<std::int64_t>(migrations.size())) {
+        if (version < 0) {
+            throw unknown_schema("schema version " + std::to_string(version) +
+                                 " is not one gatewayd writes");
+        }
+        if (version > static_cast<std::int64_t>(migrations.size())) {
             // Written by a newer gatewayd: refuse rather than misread it.
-            throw SQLite::Exception("database schema is newer than this program");
+            throw unknown_schema(
+                "schema version " + std::to_string(version) + " is newer than this binary's " +
+                std::to_string(migrations.size()) + " (written by a newer gatewayd)");
         }
         if (version == static_cast<std::int64_t>(migrations.size())) return;  // rolls back
         db.exec(migrations[static_cast<std::size_t>(version)].sql);
@@ -556,21 +569,55 @@ class sqlite_store final : public store {
 
 }  // namespace
 
-result<std::unique_ptr<store>> open_sqlite_store(const std::string& path) {
-    if (path.empty()) return invalid_record();
-    return guarded([&]() -> result<std::unique_ptr<store>> {
+result<std::unique_ptr<store>> open_sqlite_store(const std::string& path, std::string* why) {
+    // The operator reads `why` at start-up: each failure says what is wrong with the file, not
+    // only that storage failed.
+    auto explain = [why](std::string text) {
+        if (why != nullptr) *why = std::move(text);
+    };
+    if (path.empty()) {
+        explain("the path is empty");
+        return invalid_record();
+    }
+    try {
         if (path != ":memory:") {
+            std::error_code ec;
+            // SQLite would only say "unable to open database file".
+            if (std::filesystem::is_directory(path, ec)) {
+                explain("it is a directory, not a database file");
+                return storage_failure();
+            }
             const std::filesystem::path parent = std::filesystem::path(path).parent_path();
             if (!parent.empty()) {
-                std::error_code ec;
                 std::filesystem::create_directories(parent, ec);
-                if (ec) return storage_failure();
+                if (ec) {
+                    explain("cannot create its directory " + parent.string() + ": " + ec.message());
+                    return storage_failure();
+                }
             }
             create_private_file(path);
         }
         std::unique_ptr<store> opened = std::make_unique<sqlite_store>(path);
         return opened;
-    });
+    } catch (const SQLite::Exception& e) {
+        switch (e.getErrorCode() & 0xff) {
+            case SQLITE_NOTADB:
+                explain(std::string("not a database (SQLite: ") + e.what() + ")");
+                break;
+            case SQLITE_CORRUPT:
+                explain(std::string("the database is corrupt (SQLite: ") + e.what() + ")");
+                break;
+            default:
+                explain(std::string("SQLite: ") + e.what());
+        }
+        return classify(e);
+    } catch (const std::exception& e) {
+        explain(e.what());  // unknown_schema, or create_private_file's system_error
+        return storage_failure();
+    } catch (...) {
+        explain("unknown error");
+        return storage_failure();
+    }
 }
 
 }  // namespace gateway::storage
