@@ -117,6 +117,48 @@ void arm(const std::shared_ptr<close_watch>& watch) {
     });
 }
 
+// How a request's body is framed by its Transfer-Encoding (RFC 9112 §6.1, §6.3).
+enum class transfer_framing : std::uint8_t {
+    none,         // no Transfer-Encoding: Content-Length, or no body
+    chunked,      // exactly `chunked`
+    not_chunked,  // chunked is not the final coding: the length cannot be known (400, close)
+    unsupported,  // chunked last, but another coding too (501, close)
+};
+
+// Every Transfer-Encoding field line of `header` taken as one list (a recipient may combine
+// them, RFC 9110 §5.3). Beast sees only the line it reads, and frames `gzip` or
+// `chunked, identity` by Content-Length, or as no body: so must not we.
+transfer_framing framing_of(const http::request_header<>& header) {
+    std::size_t codings = 0;
+    std::size_t chunked_at = 0;  // 1-based position of the last `chunked`, 0 if none
+    bool present = false;
+    const auto [first, last] = header.equal_range(http::field::transfer_encoding);
+    for (auto field = first; field != last; ++field) {
+        present = true;
+        std::string_view list = field->value();
+        while (!list.empty()) {
+            const auto comma = list.find(',');
+            std::string_view item = list.substr(0, comma);
+            list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+            while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+                item.remove_prefix(1);
+            while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
+                item.remove_suffix(1);
+            if (item.empty()) continue;  // `a, , b`: empty list elements are allowed
+            ++codings;
+            if (beast::iequals(item, "chunked")) {
+                // Chunked twice: the final one is not the only one, and applying it twice is
+                // forbidden (RFC 9112 §7).
+                if (chunked_at != 0) return transfer_framing::not_chunked;
+                chunked_at = codings;
+            }
+        }
+    }
+    if (!present) return transfer_framing::none;
+    if (chunked_at == 0 || chunked_at != codings) return transfer_framing::not_chunked;
+    return codings == 1 ? transfer_framing::chunked : transfer_framing::unsupported;
+}
+
 }  // namespace
 
 // One worker's deadline check, re-armed while the worker has connections. A timer per
@@ -469,6 +511,28 @@ net::awaitable<void> session::run() {
 
         auto& header = parser.get();
         std::string_view target = header.target();
+        // Framing that Beast accepted but that cannot be trusted: answered and closed before
+        // any byte after the head is taken for a body or for the next request.
+        const transfer_framing framing = framing_of(header);
+        if (framing == transfer_framing::not_chunked ||
+            (framing != transfer_framing::none && header.version() < 11)) {
+            const std::string_view why =
+                header.version() < 11
+                    ? "malformed HTTP request: Transfer-Encoding in HTTP/1.0"
+                    : "malformed HTTP request: the final transfer coding must be chunked";
+            co_await write_error(400, target, why);
+            break;
+        }
+        if (framing == transfer_framing::unsupported) {
+            co_await write_error(501, target,
+                                 "unsupported transfer coding: only chunked is implemented");
+            break;
+        }
+        // Both Transfer-Encoding and Content-Length: served by the former, and the connection
+        // closed after (RFC 9112 §6.1). Beast 1.81 refuses such a request when it is chunked;
+        // this holds whatever it does.
+        const bool framing_suspect =
+            framing != transfer_framing::none && header.count(http::field::content_length) != 0;
         if (!parser.is_done()) {
             if (beast::iequals(header[http::field::expect], "100-continue")) {
                 if (co_await write_continue()) break;
@@ -499,6 +563,7 @@ net::awaitable<void> session::run() {
 
         ++server_->requests;
         request_context ctx{*this, parser.release(), next_request_id(), worker_};
+        if (framing_suspect) ctx.close_after_response();
         try {
             co_await server_->handler(ctx);
         } catch (const std::exception& e) {

@@ -317,3 +317,132 @@ TEST_CASE("shutdown waits for requests in flight and closes idle connections", "
     REQUIRE(idle.read_to_end(2s).empty());  // closed without a response
     REQUIRE(s->server.open_connections() == 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Message framing (RFC 9112 §6): bytes after a request whose length cannot be trusted must never
+// be served as another request.
+
+namespace {
+
+// Counts the requests that reached the handler, and echoes their bodies.
+struct counting_echo {
+    std::atomic<int> served{0};
+    request_handler handler() {
+        return [this](request_context& ctx) -> net::awaitable<void> {
+            ++served;
+            co_await ctx.send(200, "text/plain", std::string(ctx.request().body()));
+        };
+    }
+};
+
+std::size_t count_of(std::string_view haystack, std::string_view needle) {
+    std::size_t n = 0;
+    for (auto at = haystack.find(needle); at != std::string_view::npos;
+         at = haystack.find(needle, at + needle.size())) {
+        ++n;
+    }
+    return n;
+}
+
+const std::string smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+
+}  // namespace
+
+TEST_CASE("a Transfer-Encoding whose final coding is not chunked is 400 and closes",
+          "[server][framing]") {
+    // RFC 9112 §6.3 (4): the length cannot be determined, so 400 and close; never framed by a
+    // Content-Length or taken as no body.
+    counting_echo echo;
+    running_server s{{}, echo.handler()};
+    for (const std::string te : {"chunked, identity", "xchunked", "gzip", "identity",
+                                 "chunked, chunked", "", "chunked;x=1"}) {
+        for (const bool with_length : {true, false}) {
+            INFO("Transfer-Encoding: " << te << (with_length ? " with" : " without")
+                                       << " Content-Length");
+            raw_connection conn{s.port()};
+            std::string req = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " +
+                              te + "\r\n";
+            req += with_length ? "Content-Length: 5\r\n\r\nhello" : "\r\n";
+            conn.send(req + smuggled);
+            const auto raw = conn.read_to_end(2s);
+            CHECK(raw.find("HTTP/1.1 400 ") == 0);
+            CHECK(raw.find("Connection: close\r\n") != std::string::npos);
+            CHECK(count_of(raw, "HTTP/1.1 ") == 1);
+        }
+    }
+    // Two field lines are one list: `chunked` then `identity` does not end in chunked either.
+    raw_connection conn{s.port()};
+    conn.send(
+        "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+        "identity\r\nContent-Length: 5\r\n\r\nhello" +
+        smuggled);
+    const auto raw = conn.read_to_end(2s);
+    CHECK(raw.find("HTTP/1.1 400 ") == 0);
+    CHECK(count_of(raw, "HTTP/1.1 ") == 1);
+    CHECK(echo.served == 0);
+}
+
+TEST_CASE("a request with both Transfer-Encoding and Content-Length never keeps the connection",
+          "[server][framing]") {
+    // RFC 9112 §6.1: "the server MUST close the connection after responding to such a request".
+    counting_echo echo;
+    running_server s{{}, echo.handler()};
+    const std::string chunked_body = "5\r\nhello\r\n0\r\n\r\n";
+    for (const std::string fields :
+         {"Transfer-Encoding: chunked\r\nContent-Length: 15\r\n",
+          "Content-Length: 15\r\nTransfer-Encoding: chunked\r\n",
+          "Transfer-Encoding: gzip\r\nContent-Length: 15\r\n"}) {
+        INFO(fields);
+        raw_connection conn{s.port()};
+        conn.send("POST /x HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n" + chunked_body + smuggled);
+        const auto raw = conn.read_to_end(2s);
+        CHECK(raw.find("HTTP/1.1 ") == 0);
+        CHECK(count_of(raw, "HTTP/1.1 ") == 1);
+        CHECK(raw.find("Connection: close\r\n") != std::string::npos);
+    }
+}
+
+TEST_CASE("a transfer coding other than chunked is 501 and closes", "[server][framing]") {
+    // RFC 9112 §6.1: a server that receives a transfer coding it does not understand should
+    // answer 501; the body is gzip bytes it cannot read.
+    counting_echo echo;
+    running_server s{{}, echo.handler()};
+    raw_connection conn{s.port()};
+    conn.send(
+        "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+        "\r\n" +
+        smuggled);
+    const auto raw = conn.read_to_end(2s);
+    CHECK(raw.find("HTTP/1.1 501 ") == 0);
+    CHECK(count_of(raw, "HTTP/1.1 ") == 1);
+    CHECK(echo.served == 0);
+}
+
+TEST_CASE("Transfer-Encoding in an HTTP/1.0 request is faulty framing: 400 and close",
+          "[server][framing]") {
+    // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding is treated as faulty framing.
+    counting_echo echo;
+    running_server s{{}, echo.handler()};
+    raw_connection conn{s.port()};
+    conn.send(
+        "POST /x HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" +
+        smuggled);
+    const auto raw = conn.read_to_end(2s);
+    CHECK(raw.find("HTTP/1.1 400 ") == 0);
+    CHECK(count_of(raw, "HTTP/1.1 ") == 1);
+    CHECK(echo.served == 0);
+}
+
+TEST_CASE("a chunked request alone is still served and keeps the connection",
+          "[server][framing]") {
+    counting_echo echo;
+    running_server s{{}, echo.handler()};
+    raw_connection conn{s.port()};
+    conn.send("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    const auto one = conn.read_until("hello", 2s);
+    CHECK(one.find("HTTP/1.1 200 ") == 0);
+    conn.send(raw_post("/y", "again"));
+    CHECK(conn.read_until("again", 2s).find("HTTP/1.1 200 ") == 0);
+    CHECK(echo.served == 2);
+}
