@@ -82,7 +82,7 @@ void append_head(std::string& out, const response_head& head) {
     append_field(out, "X-Request-Id", head.request_id);
     if (!head.keep_alive) append_field(out, "Connection", "close");
     if (head.chunked) {
-        append_field(out, "Transfer-Encoding", "chunked");
+        if (!head.close_delimited) append_field(out, "Transfer-Encoding", "chunked");
     } else {
         append_content_length(out, head.body_size);
     }

@@ -29,6 +29,10 @@ struct response_head {
     std::string_view request_id;
     bool keep_alive = true;
     bool chunked = false;  // a stream; otherwise Content-Length is body_size
+    // A stream to an HTTP/1.0 client, which cannot read chunked (RFC 9112 §6.1): neither
+    // Transfer-Encoding nor Content-Length, and the connection's close ends the body. Only with
+    // `chunked` and without `keep_alive`.
+    bool close_delimited = false;
     std::size_t body_size = 0;
 };
 void append_head(std::string& out, const response_head& head);

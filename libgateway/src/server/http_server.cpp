@@ -345,6 +345,10 @@ error_code request_context::start_response(unsigned status, std::string_view con
     if (response_started_) return make_error_code(errc::bad_request);
     response_started_ = true;
     status_ = status;
+    if (chunked && request_.version() < 11) {
+        close_delimited_ = true;
+        keep_alive_ = false;
+    }
     gateway::http::detail::response_head head;
     head.status = status;
     head.extra = &fields;
@@ -352,6 +356,7 @@ error_code request_context::start_response(unsigned status, std::string_view con
     head.request_id = request_id_;
     head.keep_alive = keep_alive_ && request_.keep_alive();
     head.chunked = chunked;
+    head.close_delimited = close_delimited_;
     head.body_size = body_size;
     session_.head_.clear();
     gateway::http::detail::append_head(session_.head_, head);
@@ -369,6 +374,15 @@ net::awaitable<error_code> request_context::write(std::string_view bytes) {
     if (bytes.empty()) co_return error_code{};
     if (bytes_written_ == 0) first_byte_at_ = std::chrono::steady_clock::now();
     bytes_written_ += bytes.size();
+    if (close_delimited_) {
+        const net::const_buffer data = net::buffer(bytes.data(), bytes.size());
+        if (head_pending_) {
+            head_pending_ = false;
+            const std::array<net::const_buffer, 2> with_head{net::buffer(session_.head_), data};
+            co_return note_write(co_await session_.send_all(with_head));
+        }
+        co_return note_write(co_await session_.send_all(data));
+    }
     const gateway::http::detail::chunk_buffers chunk(bytes);
     if (head_pending_) {
         head_pending_ = false;
@@ -382,7 +396,9 @@ net::awaitable<error_code> request_context::write(std::string_view bytes) {
 
 net::awaitable<error_code> request_context::end_stream() {
     if (!response_started_ || response_finished_) co_return make_error_code(errc::bad_request);
-    const net::const_buffer last = net::buffer(gateway::http::detail::last_chunk);
+    // A close-delimited body has no last chunk: the close that follows ends it.
+    const net::const_buffer last =
+        close_delimited_ ? net::const_buffer{} : net::buffer(gateway::http::detail::last_chunk);
     error_code ec;
     if (head_pending_) {
         head_pending_ = false;

@@ -446,3 +446,40 @@ TEST_CASE("a chunked request alone is still served and keeps the connection",
     CHECK(conn.read_until("again", 2s).find("HTTP/1.1 200 ") == 0);
     CHECK(echo.served == 2);
 }
+
+TEST_CASE("an HTTP/1.0 client gets a stream close-delimited, never chunked", "[server][framing]") {
+    // RFC 9112 §6.1: a server MUST NOT send a response containing Transfer-Encoding unless the
+    // request indicates HTTP/1.1 (or later); the body then ends with the connection (§6.3 (8)).
+    running_server s{{}, [](request_context& ctx) -> net::awaitable<void> {
+                         if (ctx.path() == "/prepared") {
+                             if (ctx.prepare_stream(200, "text/event-stream")) co_return;
+                         } else if (co_await ctx.begin_stream(200, "text/event-stream")) {
+                             co_return;
+                         }
+                         co_await ctx.write("data: 1\n\n");
+                         co_await ctx.write("data: 2\n\n");
+                         co_await ctx.end_stream();
+                     }};
+    for (const std::string target : {"/stream", "/prepared"}) {
+        for (const std::string connection : {"", "Connection: keep-alive\r\n"}) {
+            INFO(target << " " << connection);
+            raw_connection conn{s.port()};
+            conn.send("GET " + target + " HTTP/1.0\r\nHost: x\r\n" + connection + "\r\n");
+            const auto raw = conn.read_to_end(2s);
+            const auto head_end = raw.find("\r\n\r\n");
+            REQUIRE(head_end != std::string::npos);
+            const auto head = raw.substr(0, head_end + 4);
+            CHECK(head.find("HTTP/1.1 200 OK\r\n") == 0);
+            CHECK(head.find("Transfer-Encoding") == std::string::npos);
+            CHECK(head.find("Content-Length") == std::string::npos);
+            CHECK(head.find("Connection: close\r\n") != std::string::npos);
+            CHECK(raw.substr(head.size()) == "data: 1\n\ndata: 2\n\n");
+        }
+    }
+    // HTTP/1.1 on the same server is still chunked.
+    raw_connection conn{s.port()};
+    conn.send(raw_request("/stream"));
+    const auto raw = conn.read_until("\r\n0\r\n\r\n", 2s);
+    CHECK(raw.find("Transfer-Encoding: chunked\r\n") != std::string::npos);
+    CHECK(dechunk(raw.substr(raw.find("\r\n\r\n") + 4)) == "data: 1\n\ndata: 2\n\n");
+}

@@ -65,7 +65,9 @@ class request_context {
                                             std::string body,
                                             boost::beast::http::fields fields = {});
 
-    /// Starts a chunked response (e.g. `text/event-stream`), then `write` pieces of it.
+    /// Starts a chunked response (e.g. `text/event-stream`), then `write` pieces of it. An
+    /// HTTP/1.0 client cannot read chunked framing (RFC 9112 §6.1): it gets the bytes as they
+    /// are, and the connection closes after `end_stream` to end the body.
     boost::asio::awaitable<error_code> begin_stream(unsigned status, std::string_view content_type,
                                                     boost::beast::http::fields fields = {});
     /// Like `begin_stream`, but the head is only prepared: it goes out with the first `write`
@@ -120,6 +122,7 @@ class request_context {
     bool response_finished_ = false;
     bool keep_alive_ = true;
     bool head_pending_ = false;  // prepare_stream's head, not yet written
+    bool close_delimited_ = false;  // a stream to an HTTP/1.0 client: no chunk framing
 };
 
 using request_handler = std::function<boost::asio::awaitable<void>(request_context&)>;
