@@ -48,9 +48,13 @@ constexpr clock_type::time_point no_deadline = clock_type::time_point::max();
 // of the shortest timeout, between 10 ms and 100 ms, so a timeout fires at most that much late.
 std::chrono::milliseconds sweep_interval(const server_options& o) {
     using std::chrono::milliseconds;
-    const milliseconds shortest =
-        std::min({o.header_timeout, o.body_timeout, o.idle_timeout, o.write_timeout});
+    const milliseconds shortest = std::min(
+        {o.header_timeout, o.body_timeout, o.idle_timeout, o.write_timeout, o.linger_timeout});
     return std::clamp(shortest / 10, milliseconds(10), milliseconds(100));
+}
+
+std::string too_large_message(const server_options& o) {
+    return fmt::format("request body exceeds the limit of {} bytes", o.max_body_bytes);
 }
 
 // Request ids are 32 hex digits: a random per-thread prefix and a counter, so generating one
@@ -259,6 +263,11 @@ class session {
     net::awaitable<error_code> write_error(unsigned status, std::string_view path,
                                            std::string_view message);
     net::awaitable<error_code> write_continue();
+    // After an answer sent with the request's body unread: stop sending, then read and drop what
+    // the client still sends, within linger_bytes and linger_timeout, until it closes. Closing
+    // at once with its bytes unread would make the kernel reset the connection, and a reset can
+    // destroy the answer before the client (busy writing its body) reads it (RFC 9112 §9.6).
+    net::awaitable<void> linger();
     // One response: its header (serialised into head_) and its body, in one write.
     net::awaitable<error_code> write_response(const http::response<http::string_body>& res);
     // Writes all of `buffers` under write_timeout.
@@ -464,6 +473,25 @@ net::awaitable<error_code> session::write_continue() {
     co_return co_await send_all(net::const_buffer(continue_line.data(), continue_line.size()));
 }
 
+net::awaitable<void> session::linger() {
+    error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) co_return;
+    const auto& options = server_->options;
+    std::size_t dropped = buffer_.size();
+    buffer_.consume(buffer_.size());
+    idle_ = true;  // close_idle_connections ends it at once
+    expire_in(options.linger_timeout);
+    while (!closing_ && dropped < options.linger_bytes) {
+        // Read into the buffer's free space and never commit: the bytes are dropped.
+        auto [read_ec, n] =
+            co_await socket_.async_read_some(buffer_.prepare(16 * 1024), use_tuple);
+        if (read_ec) break;  // the client closed, or the deadline passed
+        dropped += n;
+    }
+    deadline_ = no_deadline;
+}
+
 template <class ConstBuffers>
 net::awaitable<error_code> session::send_all(const ConstBuffers& buffers) {
     error_code ec;
@@ -508,20 +536,21 @@ net::awaitable<void> session::run() {
         idle_ = false;
         first = false;
         if (read_ec) {
+            error_code answer_ec = make_error_code(errc::bad_request);  // stays set: no answer
             if (read_ec == http::error::body_limit) {
                 // Beast checks a declared Content-Length against the limit with the headers.
-                co_await write_error(413, parser.get().target(),
-                                     fmt::format("request body exceeds the limit of {} bytes",
-                                                 options.max_body_bytes));
+                const std::string why = too_large_message(options);
+                answer_ec = co_await write_error(413, parser.get().target(), why);
             } else if (read_ec == http::error::header_limit) {
-                co_await write_error(431, "/", "request headers too large");
+                answer_ec = co_await write_error(431, "/", "request headers too large");
             } else if (read_ec.category() ==
                            http::make_error_code(http::error::bad_target).category() &&
                        read_ec != http::error::end_of_stream &&
                        read_ec != http::error::partial_message) {
-                co_await write_error(400, "/",
-                                     fmt::format("malformed HTTP request: {}", read_ec.message()));
+                const std::string why = fmt::format("malformed HTTP request: {}", read_ec.message());
+                answer_ec = co_await write_error(400, "/", why);
             }
+            if (!answer_ec) co_await linger();
             break;
         }
 
@@ -536,12 +565,14 @@ net::awaitable<void> session::run() {
                 header.version() < 11
                     ? "malformed HTTP request: Transfer-Encoding in HTTP/1.0"
                     : "malformed HTTP request: the final transfer coding must be chunked";
-            co_await write_error(400, target, why);
+            if (!co_await write_error(400, target, why)) co_await linger();
             break;
         }
         if (framing == transfer_framing::unsupported) {
-            co_await write_error(501, target,
-                                 "unsupported transfer coding: only chunked is implemented");
+            if (!co_await write_error(501, target,
+                                      "unsupported transfer coding: only chunked is implemented")) {
+                co_await linger();
+            }
             break;
         }
         // Both Transfer-Encoding and Content-Length: served by the former, and the connection
@@ -569,9 +600,8 @@ net::awaitable<void> session::run() {
                 deadline_ = no_deadline;
             }
             if (body_ec == http::error::body_limit) {
-                co_await write_error(413, target,
-                                     fmt::format("request body exceeds the limit of {} bytes",
-                                                 options.max_body_bytes));
+                const std::string why = too_large_message(options);
+                if (!co_await write_error(413, target, why)) co_await linger();
                 break;
             }
             if (body_ec) break;

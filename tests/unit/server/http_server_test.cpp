@@ -483,3 +483,64 @@ TEST_CASE("an HTTP/1.0 client gets a stream close-delimited, never chunked", "[s
     CHECK(raw.find("Transfer-Encoding: chunked\r\n") != std::string::npos);
     CHECK(dechunk(raw.substr(raw.find("\r\n\r\n") + 4)) == "data: 1\n\ndata: 2\n\n");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Answers given before the body was read: the connection lingers so the client reads them.
+
+TEST_CASE("an early 413 reaches a client that writes its whole body before reading",
+          "[server][linger]") {
+    // Like Python's http.client and requests: the whole body is written, then the answer read.
+    // 16 MiB is more than the loopback socket buffers hold, so the server must read it.
+    server_options options;
+    options.max_body_bytes = 1024;
+    running_server s{options, echo_handler()};
+    const std::string body(16 * 1024 * 1024, 'x');
+
+    SECTION("a declared Content-Length over the limit") {
+        raw_connection conn{s.port()};
+        REQUIRE_NOTHROW(conn.send(raw_post("/v1/chat/completions", body)));
+        const auto raw = conn.read_to_end(5s);
+        CHECK(raw.find("HTTP/1.1 413 ") == 0);
+        CHECK(raw.find("Connection: close\r\n") != std::string::npos);
+    }
+    SECTION("a chunked body that grows over the limit") {
+        raw_connection conn{s.port()};
+        std::string req = "POST /v1/messages HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for (std::size_t i = 0; i < 256; ++i) req += "10000\r\n" + body.substr(0, 0x10000) + "\r\n";
+        req += "0\r\n\r\n";
+        REQUIRE_NOTHROW(conn.send(req));
+        const auto raw = conn.read_to_end(5s);
+        CHECK(raw.find("HTTP/1.1 413 ") == 0);
+        CHECK(raw.find("request_too_large") != std::string::npos);
+    }
+}
+
+TEST_CASE("lingering after an early answer is bounded in bytes and in time", "[server][linger]") {
+    server_options options;
+    options.max_body_bytes = 1024;
+    options.linger_bytes = 256 * 1024;
+    options.linger_timeout = 300ms;
+    running_server s{options, echo_handler()};
+
+    SECTION("bytes: a client sending far more than linger_bytes is cut off") {
+        raw_connection conn{s.port()};
+        const std::string body(64 * 1024 * 1024, 'x');
+        CHECK_THROWS(conn.send(raw_post("/v1/chat/completions", body)));
+    }
+    SECTION("time: a client that neither sends nor closes is closed after linger_timeout") {
+        raw_connection conn{s.port()};
+        conn.send("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nsome");
+        const auto start = std::chrono::steady_clock::now();
+        // The answer and the end of the server's side arrive at once (half-close)...
+        CHECK(conn.read_to_end(2s).find("HTTP/1.1 413 ") == 0);
+        CHECK(std::chrono::steady_clock::now() - start < 250ms);
+        // ...while the connection itself stays open for the linger time.
+        CHECK(s.server.open_connections() == 1);
+        while (s.server.open_connections() != 0 && std::chrono::steady_clock::now() - start < 3s) {
+            std::this_thread::sleep_for(5ms);
+        }
+        const auto lingered = std::chrono::steady_clock::now() - start;
+        CHECK(lingered >= 250ms);
+        CHECK(lingered < 1s);
+    }
+}

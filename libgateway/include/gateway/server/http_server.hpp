@@ -7,7 +7,8 @@
 /// under `idle_timeout`, every write under `write_timeout` (so a stalled client is dropped
 /// instead of holding memory). A deadline runs only while a read or write on the client socket
 /// waits; one timer per worker checks them every tenth of the shortest timeout (10 to 100 ms),
-/// so a timeout fires up to that much late. Bodies above `max_body_bytes` get 413.
+/// so a timeout fires up to that much late. Bodies above `max_body_bytes` get 413; after an answer
+/// given with the body unread the connection lingers (`linger_bytes`) before it closes.
 /// `Expect: 100-continue` is answered. Every response carries `X-Request-Id`.
 ///
 /// Thread safety: `listen` once; `stop_accepting`, `close_idle_connections`,
@@ -40,6 +41,12 @@ struct server_options {
     std::chrono::milliseconds body_timeout{60'000};
     std::chrono::milliseconds idle_timeout{120'000};
     std::chrono::milliseconds write_timeout{60'000};
+    /// After an answer given before the request's body was read (413, a framing error), the
+    /// connection is half-closed and what the client still sends is read and dropped, up to
+    /// `linger_bytes` and for `linger_timeout` at most: a client that writes its whole body
+    /// before reading (Python's http.client) then gets the answer instead of a reset.
+    std::size_t linger_bytes = 64 * 1024 * 1024;
+    std::chrono::milliseconds linger_timeout{5'000};
 };
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
