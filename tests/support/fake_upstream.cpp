@@ -103,6 +103,7 @@ struct fake_upstream::impl {
     mutable std::condition_variable aborted_changed;
     std::vector<recorded_request> recorded;
     std::atomic<std::size_t> accepted{0};
+    std::atomic<std::size_t> open{0};
     std::atomic<std::size_t> aborted{0};
     std::uint16_t port = 0;
     // Declared last among the state the sessions use, so it is destroyed (with the sessions'
@@ -154,6 +155,11 @@ net::awaitable<void> fake_upstream::impl::accept_loop() {
 }
 
 net::awaitable<void> fake_upstream::impl::session(tcp::socket socket) {
+    ++open;
+    struct closed {
+        std::atomic<std::size_t>& count;
+        ~closed() { --count; }
+    } on_exit{open};
     try {
         error_code ignored;
         // Each chunk must leave at once so the client sees the pacing.
@@ -342,6 +348,8 @@ std::vector<recorded_request> fake_upstream::requests() const {
 }
 
 std::size_t fake_upstream::connections_accepted() const noexcept { return impl_->accepted; }
+
+std::size_t fake_upstream::open_connections() const noexcept { return impl_->open; }
 
 std::size_t fake_upstream::aborted_responses() const noexcept { return impl_->aborted; }
 

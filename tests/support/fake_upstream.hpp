@@ -66,6 +66,8 @@ class fake_upstream {
 
     std::vector<recorded_request> requests() const;  ///< thread-safe copy, in arrival order
     std::size_t connections_accepted() const noexcept;
+    /// Connections accepted and not yet closed (by either side, as the server saw it).
+    std::size_t open_connections() const noexcept;
     /// Responses the server could not finish because the peer closed the connection.
     std::size_t aborted_responses() const noexcept;
     /// Waits until aborted_responses() >= n or the timeout passes; returns the final test.

@@ -175,6 +175,11 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     std::vector<host_pool> pools;
     std::size_t idle_count = 0;
     std::size_t opened = 0;
+    // Armed while connections are pooled (and idle_connection_ttl is set), for the moment the
+    // oldest of them expires: an idle pool closes its sockets at their TTL, not at its next use.
+    net::steady_timer prune_timer;
+    bool prune_armed = false;
+    bool closed = false;  // the client is gone: exchanges that finish later are not pooled
     std::string last_error;
 
     error_code fail(errc e, std::string detail) {
@@ -194,6 +199,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     std::unique_ptr<connection> take_idle(const detail::upstream_target& t);
     void put_idle(std::unique_ptr<connection> c) noexcept;
     void close_idle() noexcept;
+    /// Closes the pooled connections idle for `idle_connection_ttl` or longer.
+    void prune(time_point now) noexcept;
+    /// Arms `prune_timer` for the oldest pooled connection's expiry, if any.
+    void schedule_prune() noexcept;
 
     bool proxied(const detail::upstream_target& t) const noexcept {
         return proxy && !detail::bypasses_proxy(options.no_proxy, t.host);
@@ -501,7 +510,7 @@ net::awaitable<result<std::string>> upstream_exchange::async_read_all() {
 // client::impl
 
 client::impl::impl(net::any_io_executor ex, client_options opts)
-    : executor(std::move(ex)), options(std::move(opts)) {
+    : executor(std::move(ex)), options(std::move(opts)), prune_timer(executor) {
     // Start-up only: a bad CA file is a configuration error and throws.
     tls_context = std::make_shared<ssl::context>(ssl::context::tls_client);
     tls_context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -564,7 +573,7 @@ std::unique_ptr<connection> client::impl::take_idle(const detail::upstream_targe
 
 void client::impl::put_idle(std::unique_ptr<connection> c) noexcept {
     try {
-        if (options.max_idle_connections_per_host == 0) return;
+        if (options.max_idle_connections_per_host == 0 || closed) return;
         c->tcp().expires_never();
         auto it = std::find_if(pools.begin(), pools.end(), [&](const host_pool& p) {
             return c->same_host(p.tls, p.host, p.port);
@@ -589,6 +598,7 @@ void client::impl::put_idle(std::unique_ptr<connection> c) noexcept {
         c->idle_since = now;
         idle.push_back(std::move(c));
         ++idle_count;
+        if (!prune_armed) schedule_prune();
     } catch (...) {  // NOLINT(bugprone-empty-catch): c closes in its destructor
     }
 }
@@ -596,6 +606,40 @@ void client::impl::put_idle(std::unique_ptr<connection> c) noexcept {
 void client::impl::close_idle() noexcept {
     pools.clear();
     idle_count = 0;
+    prune_armed = false;
+    prune_timer.cancel();
+}
+
+void client::impl::prune(time_point now) noexcept {
+    for (auto& pool : pools) {
+        // Oldest first: the expired ones are a prefix.
+        const auto fresh = std::find_if(pool.idle.begin(), pool.idle.end(), [&](const auto& c) {
+            return now - c->idle_since < options.idle_connection_ttl;
+        });
+        idle_count -= static_cast<std::size_t>(fresh - pool.idle.begin());
+        pool.idle.erase(pool.idle.begin(), fresh);
+    }
+}
+
+void client::impl::schedule_prune() noexcept {
+    prune_armed = false;
+    if (options.idle_connection_ttl.count() <= 0 || idle_count == 0) return;
+    time_point oldest = time_point::max();
+    for (const auto& pool : pools) {
+        if (!pool.idle.empty()) oldest = std::min(oldest, pool.idle.front()->idle_since);
+    }
+    try {
+        prune_timer.expires_at(oldest + options.idle_connection_ttl);
+        // A weak reference: a pending wait must not keep a destroyed client's state alive.
+        prune_timer.async_wait([weak = weak_from_this()](error_code ec) {
+            auto self = weak.lock();
+            if (ec || !self || !self->prune_armed) return;
+            self->prune(clock_type::now());
+            self->schedule_prune();
+        });
+        prune_armed = true;
+    } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory; take_idle checks the TTL too
+    }
 }
 
 net::awaitable<std::tuple<error_code, tcp::resolver::results_type>> client::impl::resolve(
@@ -923,7 +967,10 @@ bool valid_proxy_url(std::string_view url) noexcept {
 client::client(net::any_io_executor executor, client_options options)
     : impl_(std::make_shared<impl>(std::move(executor), std::move(options))) {}
 
-client::~client() { impl_->close_idle(); }
+client::~client() {
+    impl_->closed = true;
+    impl_->close_idle();
+}
 
 net::awaitable<result<response>> client::async_send(request req) {
     // Keep the state alive for the whole call, whatever the caller does with *this.

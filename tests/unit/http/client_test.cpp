@@ -893,3 +893,38 @@ TEST_CASE("client: an exchange that outlives its client stays safe", "[http]") {
     CHECK(c == nullptr);
     CHECK(body == "data: 1\n\ndata: 2\n\ndata: 3\n\n");
 }
+
+TEST_CASE("client: pooled connections close at their TTL, also when the pool is not used again",
+          "[http][pool]") {
+    // Two upstreams, so two pooled connections with different idle times.
+    fake_upstream first([](const recorded_request&) { return json_response(200, "{}"); });
+    fake_upstream second([](const recorded_request&) { return json_response(200, "{}"); });
+    net::io_context ioc;
+    client_options options;
+    options.idle_connection_ttl = 400ms;
+    client c(ioc.get_executor(), options);
+
+    const auto start = clock_type::now();
+    REQUIRE(run_coro(ioc, send(c, get_request(first.base_url() + "/a"))).has_value());
+    run_coro(ioc, sleep_for(200ms));
+    REQUIRE(run_coro(ioc, send(c, get_request(second.base_url() + "/b"))).has_value());
+    CHECK(c.idle_connections() == 2);
+
+    // Nothing uses the pool from here on: only its timer runs. The first connection expires
+    // 400 ms after it was pooled, the second 200 ms later.
+    const auto wait_until_closed = [](const fake_upstream& u) {
+        for (int i = 0; i < 100 && u.open_connections() != 0; ++i) std::this_thread::sleep_for(5ms);
+        return u.open_connections() == 0;
+    };
+    ioc.restart();
+    ioc.run_until(start + 500ms);
+    CHECK(c.idle_connections() == 1);
+    CHECK(wait_until_closed(first));
+    CHECK(second.open_connections() == 1);
+
+    ioc.restart();
+    ioc.run_for(2s);  // returns as soon as the timer, its only work, is done
+    CHECK(c.idle_connections() == 0);
+    CHECK(wait_until_closed(second));
+    CHECK(since(start) < 1s);
+}

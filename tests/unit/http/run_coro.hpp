@@ -25,7 +25,13 @@ T run_coro(boost::asio::io_context& ioc, boost::asio::awaitable<T> coro,
            std::chrono::seconds limit = std::chrono::seconds(30)) {
     auto future = boost::asio::co_spawn(ioc, std::move(coro), boost::asio::use_future);
     ioc.restart();
-    ioc.run_for(limit);
+    // Until the coroutine is done, not until the context runs out of work: a client with pooled
+    // connections keeps their expiry timer waiting.
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
+           std::chrono::steady_clock::now() < deadline && !ioc.stopped()) {
+        ioc.run_one_until(deadline);
+    }
     REQUIRE(future.wait_for(std::chrono::seconds(0)) == std::future_status::ready);
     return future.get();
 }

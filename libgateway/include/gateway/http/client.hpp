@@ -43,7 +43,11 @@ struct client_options {
     /// Above this, a connection finishing its exchange is closed: a load with more exchanges in
     /// flight at once to one host than this reconnects (and for HTTPS re-handshakes) all the time.
     std::size_t max_idle_connections_per_host = 256;
-    std::chrono::seconds idle_connection_ttl{90};  ///< pooled connections older than this close
+    /// Pooled connections idle this long are closed, by a timer of the client's (0: kept until
+    /// reused or dropped). While connections are pooled that timer waits on the executor, so an
+    /// `io_context::run()` without other work returns only when they expired, or after
+    /// `close_idle()`.
+    std::chrono::milliseconds idle_connection_ttl{90'000};
     bool verify_peer = true;                       ///< certificate and host name checks
     std::string ca_file;  ///< extra trusted CA bundle (PEM), in addition to the system store
     std::size_t max_header_bytes = 64 * 1024;
