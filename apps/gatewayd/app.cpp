@@ -156,11 +156,13 @@ int serve(const config& cfg, std::ostream& out) {
         options.host = cfg.server.host;
         options.port = cfg.server.port;
         options.max_body_bytes = cfg.server.max_body_bytes;
+        options.max_body_bytes_in_flight = cfg.server.max_body_bytes_in_flight;
         options.header_timeout = cfg.server.header_timeout;
         options.body_timeout = cfg.server.body_timeout;
         options.idle_timeout = cfg.server.idle_timeout;
         options.write_timeout = cfg.server.write_timeout;
-        gateway::server::http_server server{pool, options, relay.handler()};
+        gateway::server::http_server server{pool, options, relay.handler(),
+                                            relay.head_checker()};
         if (auto listening = server.listen(); !listening) {
             gateway::log::error(fmt::format("cannot listen on {}:{}: {}", cfg.server.host,
                                             cfg.server.port, listening.error().message()));

@@ -224,13 +224,17 @@ std::chrono::milliseconds to_ms(std::int64_t value) { return std::chrono::millis
 void read_server(const json::value& value, server_settings& server) {
     const object_reader r(
         value, "server",
-        {"host", "port", "threads", "max_body_bytes", "header_timeout_ms", "body_timeout_ms",
-         "idle_timeout_ms", "write_timeout_ms", "shutdown_timeout_ms"});
+        {"host", "port", "threads", "max_body_bytes", "max_body_bytes_in_flight",
+         "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms", "write_timeout_ms",
+         "shutdown_timeout_ms"});
     if (auto v = r.string("host")) server.host = std::move(*v);
     if (auto v = r.integer("port", 0, 65535)) server.port = static_cast<std::uint16_t>(*v);
     if (auto v = r.integer("threads", 0, max_threads)) server.threads = static_cast<unsigned>(*v);
     if (auto v = r.integer("max_body_bytes", 1, int64_max)) {
         server.max_body_bytes = static_cast<std::size_t>(*v);
+    }
+    if (auto v = r.integer("max_body_bytes_in_flight", 0, int64_max)) {
+        server.max_body_bytes_in_flight = static_cast<std::size_t>(*v);
     }
     if (auto v = r.integer("header_timeout_ms", 0, max_timeout_ms)) {
         server.header_timeout = to_ms(*v);

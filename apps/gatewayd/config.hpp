@@ -25,6 +25,7 @@ struct server_settings {
     std::uint16_t port = 3000;
     unsigned threads = 0;                                ///< 0 = one per core
     std::size_t max_body_bytes = 32 * 1024 * 1024;       ///< larger request bodies get 413
+    std::size_t max_body_bytes_in_flight = 256 * 1024 * 1024;  ///< over all requests; 0: none
     std::chrono::milliseconds header_timeout{30'000};    ///< to receive a request's headers
     std::chrono::milliseconds body_timeout{60'000};      ///< to receive a request's body
     std::chrono::milliseconds idle_timeout{120'000};     ///< keep-alive wait for the next request

@@ -37,7 +37,7 @@ int main() {
         std::make_shared<const gateway::routing::router>(std::vector{mock}), nullptr};
     gateway::server::server_options options;
     options.port = 0;
-    gateway::server::http_server server{pool, options, relay.handler()};
+    gateway::server::http_server server{pool, options, relay.handler(), relay.head_checker()};
     if (auto listening = server.listen(); !listening) {
         std::cerr << "listen: " << listening.error().message() << "\n";
         return 1;

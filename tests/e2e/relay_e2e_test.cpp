@@ -338,6 +338,46 @@ TEST_CASE("bad requests get OpenAI-style errors", "[e2e]") {
     REQUIRE(upstream.requests().size() <= 1);
 }
 
+TEST_CASE("a request without a valid key gets its 401 before its body is read", "[e2e]") {
+    // The body is announced and never sent: the answer must not wait for it.
+    gatewayd_process gw{config_for("http://127.0.0.1:9", 1024 * 1024)};
+    const auto head = [](std::string_view path, std::string_view key_field) {
+        return "POST " + std::string(path) +
+               " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+               "1000000\r\n" +
+               std::string(key_field) + "\r\n";
+    };
+    const auto body_of = [](const std::string& raw) {
+        return parse_object(raw.substr(raw.find("\r\n\r\n") + 4));
+    };
+    for (const std::string path : {"/v1/chat/completions", "/v1/responses", "/v1/embeddings"}) {
+        for (const std::string key : {"", "Authorization: Bearer sk-wrong-key-abcdefghijkl\r\n"}) {
+            INFO(path << " " << key);
+            raw_connection conn{gw.port()};
+            conn.send(head(path, key));
+            const auto raw = conn.read_to_end(2s);
+            REQUIRE(raw.find("HTTP/1.1 401 ") == 0);
+            CHECK(raw.find("sk-wrong-key") == std::string::npos);
+            const auto body = body_of(raw);
+            CHECK(body.at("error").at("code") == "invalid_api_key");
+        }
+    }
+    // The Anthropic route answers in Anthropic's envelope, as its handler does.
+    raw_connection conn{gw.port()};
+    conn.send(head("/v1/messages", "x-api-key: sk-wrong-key-abcdefghijkl\r\n"));
+    const auto raw = conn.read_to_end(2s);
+    REQUIRE(raw.find("HTTP/1.1 401 ") == 0);
+    const auto body = body_of(raw);
+    CHECK(body.at("type") == "error");
+    CHECK(body.at("error").at("type") == "authentication_error");
+
+    // With a valid key the body is waited for.
+    raw_connection keyed{gw.port()};
+    keyed.send(head("/v1/chat/completions", std::string("Authorization: Bearer ") + relay_key +
+                                                "\r\n"));
+    CHECK(keyed.read_until("\r\n\r\n", 300ms).empty());
+}
+
 TEST_CASE("upstream errors reach the client in OpenAI shape", "[e2e]") {
     SECTION("an upstream 400 is passed on with its status and body") {
         fake_upstream upstream{[](const recorded_request&) {

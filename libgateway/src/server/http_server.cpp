@@ -175,10 +175,11 @@ struct deadline_sweep {
 };
 
 struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
-    impl(io_pool& p, server_options o, request_handler h)
+    impl(io_pool& p, server_options o, request_handler h, head_check c)
         : pool(p),
           options(std::move(o)),
           handler(std::move(h)),
+          check(std::move(c)),
           registries(p.size()),
           sweeps(p.size(), nullptr),
           sweep_every(sweep_interval(options)) {}
@@ -186,12 +187,14 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     io_pool& pool;
     server_options options;
     request_handler handler;
+    head_check check;
     std::unique_ptr<tcp::acceptor> acceptor;
     std::atomic<std::uint16_t> bound_port{0};
     std::atomic<bool> draining{false};
     std::atomic<bool> accepting{false};  // the accept loop runs (and owns the acceptor)
     std::atomic<std::size_t> connections{0};
     std::atomic<std::size_t> requests{0};
+    std::atomic<std::size_t> body_bytes{0};  // counted against max_body_bytes_in_flight
     // Sessions per worker, and the worker's running deadline sweep (null when it has none),
     // touched only on that worker's thread.
     std::vector<std::list<session*>> registries;
@@ -204,6 +207,39 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     void arm_sweep(std::shared_ptr<deadline_sweep> sweep);
     template <class F>
     void for_each_session(F f);
+};
+
+// One request's share of `max_body_bytes_in_flight`, held from its head until its handler
+// returns (the body lives in the request_context until then).
+class body_reservation {
+  public:
+    explicit body_reservation(http_server::impl& server) noexcept : server_(server) {}
+    ~body_reservation() {
+        if (held_ != 0) server_.body_bytes.fetch_sub(held_, std::memory_order_relaxed);
+    }
+    body_reservation(const body_reservation&) = delete;
+    body_reservation& operator=(const body_reservation&) = delete;
+
+    // Grows the share to `bytes`; false, and nothing taken, when the budget cannot cover it.
+    // A body alone in flight is always covered, so a budget below max_body_bytes still lets
+    // every size through, one at a time.
+    bool cover(std::size_t bytes) noexcept {
+        if (bytes <= held_) return true;
+        const std::size_t more = bytes - held_;
+        const std::size_t limit = server_.options.max_body_bytes_in_flight;
+        std::size_t now = server_.body_bytes.load(std::memory_order_relaxed);
+        do {
+            const bool alone = now == held_;
+            if (limit != 0 && !alone && (now > limit || limit - now < more)) return false;
+        } while (!server_.body_bytes.compare_exchange_weak(now, now + more,
+                                                           std::memory_order_relaxed));
+        held_ = bytes;
+        return true;
+    }
+
+  private:
+    http_server::impl& server_;
+    std::size_t held_ = 0;
 };
 
 class session {
@@ -263,6 +299,10 @@ class session {
     net::awaitable<error_code> write_error(unsigned status, std::string_view path,
                                            std::string_view message);
     net::awaitable<error_code> write_continue();
+    // A head check's answer, with the connection to close after it.
+    net::awaitable<error_code> write_early(const early_response& early);
+    // 503: the bodies in flight use up max_body_bytes_in_flight.
+    net::awaitable<error_code> write_busy(std::string_view path);
     // After an answer sent with the request's body unread: stop sending, then read and drop what
     // the client still sends, within linger_bytes and linger_timeout, until it closes. Closing
     // at once with its bytes unread would make the kernel reset the connection, and a reset can
@@ -461,6 +501,29 @@ net::awaitable<error_code> session::write_error(unsigned status, std::string_vie
     co_return co_await write_response(res);
 }
 
+net::awaitable<error_code> session::write_early(const early_response& early) {
+    http::response<http::string_body> res{static_cast<http::status>(early.status), 11};
+    res.set(http::field::content_type, early.content_type);
+    res.set("X-Request-Id", next_request_id());
+    res.body() = early.body;
+    res.keep_alive(false);
+    res.prepare_payload();
+    co_return co_await write_response(res);
+}
+
+net::awaitable<error_code> session::write_busy(std::string_view path) {
+    http::response<http::string_body> res{http::status::service_unavailable, 11};
+    res.set(http::field::content_type, "application/json");
+    res.set("X-Request-Id", next_request_id());
+    // A second: bodies in flight finish with their requests, most within that.
+    res.set(http::field::retry_after, "1");
+    res.body() = error_body(format_for_path(path), 503,
+                            "the server holds too many request bodies at once; retry later");
+    res.keep_alive(false);
+    res.prepare_payload();
+    co_return co_await write_response(res);
+}
+
 net::awaitable<error_code> session::write_response(const http::response<http::string_body>& res) {
     head_.clear();
     gateway::http::detail::append_head(head_, res.base());
@@ -580,24 +643,65 @@ net::awaitable<void> session::run() {
         // this holds whatever it does.
         const bool framing_suspect =
             framing != transfer_framing::none && header.count(http::field::content_length) != 0;
+        // The relay's judgement on the head alone (a missing key): the body is never read.
+        if (server_->check) {
+            std::optional<early_response> early;
+            try {
+                early = server_->check(header);
+            } catch (const std::exception& e) {
+                log::error(fmt::format("head check failed: {}", e.what()));
+                early = early_response{500, "application/json",
+                                       error_body(format_for_path(target), 500,
+                                                  "internal error: the request was not read")};
+            }
+            if (early) {
+                if (!co_await write_early(*early)) co_await linger();
+                break;
+            }
+        }
+
+        body_reservation reservation{*server_};
         if (!parser.is_done()) {
+            const auto declared = parser.content_length();
+            if (declared && !reservation.cover(static_cast<std::size_t>(*declared))) {
+                if (!co_await write_busy(target)) co_await linger();
+                break;
+            }
             if (beast::iequals(header[http::field::expect], "100-continue")) {
                 if (co_await write_continue()) break;
             }
-            // Body bytes that came with the headers are parsed here: Beast's async_read would
-            // post its completion through the scheduler even without reading the socket.
+            // Read and parsed here rather than by Beast's async_read: body bytes that came with
+            // the headers need no trip through the scheduler, and a chunked body is counted
+            // against the budget as it grows.
+            parser.eager(true);
             error_code body_ec;
-            while (!parser.is_done() && buffer_.size() != 0) {
+            bool over_budget = false;
+            bool read_first = buffer_.size() == 0;
+            expire_in(options.body_timeout);
+            while (!parser.is_done()) {
+                if (read_first) {
+                    auto [some_ec, n] =
+                        co_await socket_.async_read_some(buffer_.prepare(64 * 1024), use_tuple);
+                    if (some_ec) {
+                        body_ec = some_ec;
+                        break;
+                    }
+                    buffer_.commit(n);
+                }
+                read_first = true;
                 const std::size_t used = parser.put(buffer_.data(), body_ec);
                 buffer_.consume(used);
                 if (body_ec == http::error::need_more) body_ec = {};
-                if (body_ec || used == 0) break;
+                if (body_ec) break;
+                if (!declared && !reservation.cover(parser.get().body().capacity())) {
+                    over_budget = true;
+                    break;
+                }
             }
-            if (!body_ec && !parser.is_done()) {
-                expire_in(options.body_timeout);
-                std::tie(body_ec, std::ignore) =
-                    co_await http::async_read(socket_, buffer_, parser, use_tuple);
-                deadline_ = no_deadline;
+            deadline_ = no_deadline;
+            if (over_budget) {
+                if (!co_await write_busy(target)) co_await linger();
+                break;
             }
             if (body_ec == http::error::body_limit) {
                 const std::string why = too_large_message(options);
@@ -710,8 +814,10 @@ void http_server::impl::for_each_session(F f) {
     }
 }
 
-http_server::http_server(io_pool& pool, server_options options, request_handler handler)
-    : impl_(std::make_shared<impl>(pool, std::move(options), std::move(handler))) {}
+http_server::http_server(io_pool& pool, server_options options, request_handler handler,
+                         head_check check)
+    : impl_(std::make_shared<impl>(pool, std::move(options), std::move(handler),
+                                   std::move(check))) {}
 
 http_server::~http_server() { stop_accepting(); }
 
@@ -779,5 +885,9 @@ bool http_server::shutdown(std::chrono::milliseconds grace) {
 std::size_t http_server::open_connections() const noexcept { return impl_->connections.load(); }
 
 std::size_t http_server::requests_in_flight() const noexcept { return impl_->requests.load(); }
+
+std::size_t http_server::body_bytes_in_flight() const noexcept {
+    return impl_->body_bytes.load();
+}
 
 }  // namespace gateway::server

@@ -312,7 +312,13 @@ struct relay_service::impl {
                                      usage_meter& meter);
 
     const auth::token* authenticate(request_context& ctx, api_format format, unsigned& status,
-                                    std::string& error);
+                                    std::string& error) {
+        return authenticate(ctx.request(), format, status, error);
+    }
+    const auth::token* authenticate(const bhttp::fields& head, api_format format,
+                                    unsigned& status, std::string& error);
+    /// The 401 of a POST to a keyed route whose key is missing or refused (`head_checker`).
+    std::optional<early_response> check_head(const bhttp::request_header<>& head);
     /// The HTTP request for a prepared upstream call, with the channel's own deadlines.
     /// `wire_format` decides the stream's media type (AWS event stream for Bedrock).
     http::request upstream_request(const routing::channel& channel,
@@ -493,9 +499,31 @@ net::awaitable<void> relay_service::handle(request_context& ctx) {
                         fmt::format("Invalid URL ({} {})", bhttp::to_string(method), path));
 }
 
-const auth::token* relay_service::impl::authenticate(request_context& ctx, api_format format,
+head_check relay_service::head_checker() {
+    return [this](const bhttp::request_header<>& head) { return impl_->check_head(head); };
+}
+
+std::optional<early_response> relay_service::impl::check_head(
+    const bhttp::request_header<>& head) {
+    if (head.method() != bhttp::verb::post) return std::nullopt;  // 405s come from `handle`
+    const std::string_view target = head.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    const bool retrieval = path == "/v1/embeddings" || path == "/v1/rerank";
+    if (!retrieval && path != "/v1/chat/completions" && path != "/v1/responses" &&
+        path != "/v1/messages") {
+        return std::nullopt;
+    }
+    // The same answer as serve_generation's and serve_retrieval's.
+    const api_format format = retrieval ? api_format::openai_chat : format_for_path(path);
+    unsigned status = 0;
+    std::string error;
+    if (authenticate(head, format, status, error) != nullptr) return std::nullopt;
+    return early_response{status, "application/json",
+                          error_body(format, status, error, "invalid_api_key")};
+}
+
+const auth::token* relay_service::impl::authenticate(const bhttp::fields& req, api_format format,
                                                      unsigned& status, std::string& error) {
-    const auto& req = ctx.request();
     auto key = auth::presented_key(req[bhttp::field::authorization], req["x-api-key"]);
     auto outcome = tokens->authenticate(key, std::time(nullptr));
     status = 401;

@@ -51,7 +51,7 @@ std::string env_error(std::map<std::string, std::string> vars) {
 
 const char* const full_file = R"json({
   "server": {"host": "0.0.0.0", "port": 8080, "threads": 4, "max_body_bytes": 1048576,
-             "header_timeout_ms": 1000, "body_timeout_ms": 2000, "idle_timeout_ms": 3000,
+             "max_body_bytes_in_flight": 8388608, "header_timeout_ms": 1000, "body_timeout_ms": 2000, "idle_timeout_ms": 3000,
              "write_timeout_ms": 4000, "shutdown_timeout_ms": 5000},
   "sqlite_path": "/var/lib/gatewayd/state.db",
   "log_level": "debug",
@@ -82,6 +82,7 @@ TEST_CASE("the default configuration", "[config]") {
     CHECK(cfg.server.port == 3000);
     CHECK(cfg.server.threads == 0);
     CHECK(cfg.server.max_body_bytes == 32U * 1024 * 1024);
+    CHECK(cfg.server.max_body_bytes_in_flight == 256U * 1024 * 1024);
     CHECK(cfg.server.shutdown_timeout == 30s);
     CHECK(cfg.sqlite_path == "./data/gatewayd.db");
     CHECK(cfg.log_level == "info");
@@ -107,6 +108,7 @@ TEST_CASE("a file with every key", "[config]") {
     CHECK(cfg.server.port == 8080);
     CHECK(cfg.server.threads == 4);
     CHECK(cfg.server.max_body_bytes == 1048576);
+    CHECK(cfg.server.max_body_bytes_in_flight == 8388608);
     CHECK(cfg.server.header_timeout == 1000ms);
     CHECK(cfg.server.body_timeout == 2000ms);
     CHECK(cfg.server.idle_timeout == 3000ms);
@@ -249,6 +251,10 @@ TEST_CASE("integers out of range are refused", "[config]") {
                Contains(R"("server.threads" must be an integer between 0 and 1024)"));
     CHECK_THAT(parse_error(R"({"server": {"max_body_bytes": 0}})"),
                Contains(R"("server.max_body_bytes" must be an integer > 0)"));
+    CHECK_THAT(parse_error(R"({"server": {"max_body_bytes_in_flight": -1}})"),
+               Contains(R"("server.max_body_bytes_in_flight" must be an integer >= 0)"));
+    CHECK(gatewayd::parse_config(R"({"server": {"max_body_bytes_in_flight": 0}})")
+              .server.max_body_bytes_in_flight == 0);
     CHECK_THAT(parse_error(R"({"server": {"idle_timeout_ms": -1}})"),
                Contains(R"("server.idle_timeout_ms" must be an integer between 0 and)"));
     CHECK_THAT(parse_error(R"({"upstream": {"max_response_body_bytes": 0}})"),

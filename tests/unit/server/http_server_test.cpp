@@ -12,6 +12,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -33,14 +35,14 @@ struct running_server {
     io_pool pool{2};
     http_server server;
 
-    running_server(server_options options, request_handler handler)
+    running_server(server_options options, request_handler handler, head_check check = {})
         : server(
               pool,
               [&] {
                   options.port = 0;
                   return options;
               }(),
-              std::move(handler)) {
+              std::move(handler), std::move(check)) {
         REQUIRE(server.listen());
         pool.run();
     }
@@ -543,4 +545,134 @@ TEST_CASE("lingering after an early answer is bounded in bytes and in time", "[s
         CHECK(lingered >= 250ms);
         CHECK(lingered < 1s);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory: a head check answers before the body is read; bodies in flight share a budget.
+
+namespace {
+
+// A server whose head check refuses requests without an Authorization field, as the relay does
+// for its keyed routes.
+struct keyed_server {
+    std::atomic<int> served{0};
+    running_server s;
+    explicit keyed_server(server_options options = {})
+        : s(std::move(options),
+            [this](request_context& ctx) -> net::awaitable<void> {
+                ++served;
+                co_await ctx.send(200, "text/plain", std::to_string(ctx.request().body().size()));
+            },
+            [](const http::request_header<>& head) -> std::optional<early_response> {
+                if (!head[http::field::authorization].empty()) return std::nullopt;
+                return early_response{401, "application/json", R"({"error":"no key"})"};
+            }) {}
+};
+
+std::string head_of_post(std::string_view target, std::size_t length, std::string_view extra = {}) {
+    return "POST " + std::string(target) + " HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+           std::to_string(length) + "\r\n" + std::string(extra) + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("a head check answers before the body is read", "[server][memory]") {
+    keyed_server k;
+    const auto port = k.s.port();
+
+    SECTION("the answer comes while the body has not been sent") {
+        raw_connection conn{port};
+        conn.send(head_of_post("/v1/chat/completions", 30 * 1024 * 1024));
+        const auto raw = conn.read_to_end(2s);  // the server half-closes after its answer
+        CHECK(raw.find("HTTP/1.1 401 ") == 0);
+        CHECK(raw.find("Content-Type: application/json\r\n") != std::string::npos);
+        CHECK(raw.find("X-Request-Id: ") != std::string::npos);
+        CHECK(raw.find("Connection: close\r\n") != std::string::npos);
+        CHECK(raw.ends_with(R"({"error":"no key"})"));
+        CHECK(k.s.server.body_bytes_in_flight() == 0);
+    }
+    SECTION("a client that writes its whole body first still reads the answer") {
+        raw_connection conn{port};
+        const std::string body(16 * 1024 * 1024, 'x');
+        REQUIRE_NOTHROW(conn.send(head_of_post("/v1/messages", body.size()) + body));
+        CHECK(conn.read_to_end(5s).find("HTTP/1.1 401 ") == 0);
+    }
+    SECTION("Expect: 100-continue gets the answer instead of 100") {
+        raw_connection conn{port};
+        conn.send(head_of_post("/v1/messages", 1000, "Expect: 100-continue\r\n"));
+        CHECK(conn.read_to_end(2s).find("HTTP/1.1 401 ") == 0);
+    }
+    SECTION("a request the check lets through is read and handled") {
+        raw_connection conn{port};
+        conn.send(head_of_post("/v1/messages", 5, "Authorization: Bearer k\r\n") + "hello");
+        CHECK(conn.read_until("\r\n\r\n5", 2s).find("HTTP/1.1 200 ") == 0);
+    }
+    CHECK(k.served <= 1);
+}
+
+TEST_CASE("bodies in flight share max_body_bytes_in_flight: over it is 503 with Retry-After",
+          "[server][memory]") {
+    server_options options;
+    options.max_body_bytes = 1024 * 1024;
+    options.max_body_bytes_in_flight = 1536 * 1024;  // one full body and a half
+    keyed_server k{options};
+    auto& server = k.s.server;
+    const auto port = k.s.port();
+    const std::string key = "Authorization: Bearer k\r\n";
+    const auto wait_for_held = [&](std::size_t bytes) {
+        for (int i = 0; i < 200 && server.body_bytes_in_flight() != bytes; ++i) {
+            std::this_thread::sleep_for(5ms);
+        }
+        return server.body_bytes_in_flight();
+    };
+
+    // A declared body counts in full as soon as its head is read.
+    raw_connection holder{port};
+    holder.send(head_of_post("/v1/chat/completions", 1024 * 1024, key) + "first bytes");
+    REQUIRE(wait_for_held(1024 * 1024) == 1024 * 1024);
+
+    SECTION("a declared body that does not fit is refused before it is read") {
+        raw_connection conn{port};
+        conn.send(head_of_post("/v1/messages", 600 * 1024, key));
+        const auto raw = conn.read_to_end(2s);
+        CHECK(raw.find("HTTP/1.1 503 ") == 0);
+        CHECK(raw.find("Retry-After: 1\r\n") != std::string::npos);
+        // In the route's format (Anthropic's envelope here).
+        CHECK(raw.find(R"("type":"error")") != std::string::npos);
+        CHECK(raw.find(R"("type":"api_error")") != std::string::npos);
+    }
+    SECTION("a chunked body is refused when it grows past what is left") {
+        raw_connection conn{port};
+        std::string req = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n" + key +
+                          "Transfer-Encoding: chunked\r\n\r\n";
+        const std::string piece(64 * 1024, 'c');
+        for (int i = 0; i < 12; ++i) req += "10000\r\n" + piece + "\r\n";  // 768 KiB
+        req += "0\r\n\r\n";
+        conn.send(req);
+        const auto raw = conn.read_to_end(2s);
+        CHECK(raw.find("HTTP/1.1 503 ") == 0);
+        CHECK(raw.find("Retry-After: 1\r\n") != std::string::npos);
+    }
+    SECTION("a body that fits is served") {
+        raw_connection conn{port};
+        conn.send(head_of_post("/v1/chat/completions", 400 * 1024, key) +
+                  std::string(400 * 1024, 'y'));
+        CHECK(conn.read_until("\r\n\r\n409600", 2s).find("HTTP/1.1 200 ") == 0);
+    }
+    // The holder's body completes: served, and its share is given back with its request.
+    holder.send(std::string(1024 * 1024 - std::strlen("first bytes"), 'z'));
+    CHECK(holder.read_until("\r\n\r\n1048576", 2s).find("HTTP/1.1 200 ") == 0);
+    CHECK(wait_for_held(0) == 0);
+}
+
+TEST_CASE("a body alone in flight is let through even above max_body_bytes_in_flight",
+          "[server][memory]") {
+    server_options options;
+    options.max_body_bytes = 1024 * 1024;
+    options.max_body_bytes_in_flight = 64 * 1024;
+    keyed_server k{options};
+    raw_connection conn{k.s.port()};
+    conn.send(head_of_post("/x", 512 * 1024, "Authorization: Bearer k\r\n") +
+              std::string(512 * 1024, 'y'));
+    CHECK(conn.read_until("\r\n\r\n524288", 2s).find("HTTP/1.1 200 ") == 0);
 }

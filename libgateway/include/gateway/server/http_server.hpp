@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,7 +48,28 @@ struct server_options {
     /// before reading (Python's http.client) then gets the answer instead of a reset.
     std::size_t linger_bytes = 64 * 1024 * 1024;
     std::chrono::milliseconds linger_timeout{5'000};
+    /// Request bodies held at once, over all connections, from their first byte read until
+    /// their handler returns (a declared Content-Length counts in full as soon as the head is
+    /// read; a chunked body as its buffer grows). A request that would go over gets 503 with
+    /// `Retry-After` instead of being read. A body alone in flight is always let through, so a
+    /// budget below `max_body_bytes` still serves every size, one at a time. 0: no limit.
+    std::size_t max_body_bytes_in_flight = 256 * 1024 * 1024;
 };
+
+/// An answer decided from a request's head alone, before its body is read.
+struct early_response {
+    unsigned status = 0;
+    std::string content_type = "application/json";
+    std::string body;
+};
+
+/// Looks at a request's head (method, target, fields) before its body is read. An answer it
+/// returns is sent instead of reading the body and calling the handler, and the connection then
+/// closes (lingering, see `server_options::linger_bytes`): e.g. a 401 for a missing key, so a
+/// client without one cannot make the server hold its body. Runs on the connection's thread
+/// and must not block.
+using head_check =
+    std::function<std::optional<early_response>(const boost::beast::http::request_header<>&)>;
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 
@@ -136,7 +158,9 @@ using request_handler = std::function<boost::asio::awaitable<void>(request_conte
 
 class http_server {
   public:
-    http_server(io_pool& pool, server_options options, request_handler handler);
+    /// `check` (optional) sees each request's head before its body is read.
+    http_server(io_pool& pool, server_options options, request_handler handler,
+                head_check check = {});
     ~http_server();
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;
@@ -159,6 +183,8 @@ class http_server {
 
     std::size_t open_connections() const noexcept;
     std::size_t requests_in_flight() const noexcept;
+    /// Bytes counted against `max_body_bytes_in_flight` now.
+    std::size_t body_bytes_in_flight() const noexcept;
 
     struct impl;
 

@@ -44,6 +44,10 @@ class relay_service {
 
     /// A handler for `http_server` that calls `handle`; the service must outlive the server.
     request_handler handler();
+    /// A head check for `http_server`: a POST to a route that needs a relay key, without a valid
+    /// one, gets its 401 (in the route's format) before the body is read, so a client without a
+    /// key cannot make the gateway hold its body. The service must outlive the server.
+    head_check head_checker();
 
     struct impl;
 
