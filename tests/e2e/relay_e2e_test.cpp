@@ -378,6 +378,49 @@ TEST_CASE("a request without a valid key gets its 401 before its body is read", 
     CHECK(keyed.read_until("\r\n\r\n", 300ms).empty());
 }
 
+TEST_CASE("a body with too many JSON elements for its size is 413 before it is parsed", "[e2e]") {
+    // A one-word message is 30 bytes of JSON but over 600 in the parsed tree and the canonical
+    // request: a body of them would take about 20 times its size (bench/memory/run.py).
+    gatewayd_process gw{config_for("http://127.0.0.1:9", 8 * 1024 * 1024)};
+    const auto messages = [](std::size_t count) {
+        std::string out = R"({"model":"mock-gpt-4o","messages":[)";
+        for (std::size_t i = 0; i < count; ++i) {
+            if (i != 0) out += ',';
+            out += R"({"role":"user","content":"w"})";
+        }
+        return out + "]}";
+    };
+    const auto zeros = [](std::size_t count) {
+        std::string out = R"({"model":"mock-gpt-4o","messages":[{"role":"user","content":"hi"}],)"
+                          R"("logit_bias_x":[)";
+        for (std::size_t i = 0; i < count; ++i) out += i == 0 ? "0" : ",0";
+        return out + "]}";
+    };
+    SECTION("200,000 one-word messages") {
+        auto res = http_call(gw.port(), http::verb::post, "/v1/chat/completions",
+                             messages(200'000), bearer());
+        require_openai_error(res, 413);
+        CHECK(parse_object(res.body).at("error").at("message").as_string().find(
+                  "too many JSON elements") != json::string::npos);
+    }
+    SECTION("a million numbers") {
+        auto res = http_call(gw.port(), http::verb::post, "/v1/chat/completions", zeros(1'000'000),
+                             bearer());
+        require_openai_error(res, 413);
+    }
+    SECTION("the sandbox too, in the route's format") {
+        auto res = http_call(gw.port(), http::verb::post, "/sandbox/v1/messages",
+                             messages(200'000));
+        REQUIRE(res.status == 413);
+        CHECK(parse_object(res.body).at("error").at("type") == "request_too_large");
+    }
+    SECTION("a long conversation of short messages still passes") {
+        auto res = http_call(gw.port(), http::verb::post, "/v1/chat/completions",
+                             messages(10'000), bearer());
+        CHECK(res.status == 200);
+    }
+}
+
 TEST_CASE("upstream errors reach the client in OpenAI shape", "[e2e]") {
     SECTION("an upstream 400 is passed on with its status and body") {
         fake_upstream upstream{[](const recorded_request&) {

@@ -390,8 +390,77 @@ net::awaitable<error_code> send_events(request_context& ctx,
     co_return co_await ctx.end_stream();
 }
 
+/// What parsing a JSON text will build, counted without parsing: its objects, and an upper
+/// bound on its values (one per `,` and per container, plus one). Bytes inside strings do not
+/// count.
+struct json_shape {
+    std::size_t objects = 0;
+    std::size_t values = 1;
+};
+
+json_shape skim_shape(std::string_view text) noexcept {
+    json_shape shape;
+    bool in_string = false;
+    bool escaped = false;
+    for (const char c : text) {
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        switch (c) {
+            case '"':
+                in_string = true;
+                break;
+            case '{':
+                ++shape.objects;
+                ++shape.values;
+                break;
+            case '[':
+            case ',':
+                ++shape.values;
+                break;
+            default:
+                break;
+        }
+    }
+    return shape;
+}
+
+/// A body whose parsed tree and canonical request would take many times its own size: a JSON
+/// value costs the tree 16 to 64 bytes however few bytes it takes in the text, and a message or
+/// content part about 600 bytes more in the canonical request. Beyond a floor that any sane
+/// request stays under, a body may hold one object per `body_bytes_per_object` bytes and one
+/// value per `body_bytes_per_value`, which keeps a request's memory within a few times its body.
+/// Returns the refusal's message, or empty.
+constexpr std::size_t free_objects = 16 * 1024;
+constexpr std::size_t free_values = 128 * 1024;
+constexpr std::size_t body_bytes_per_object = 256;
+constexpr std::size_t body_bytes_per_value = 24;
+
+std::string too_dense(std::string_view body) {
+    const json_shape shape = skim_shape(body);
+    const std::size_t max_objects = free_objects + body.size() / body_bytes_per_object;
+    const std::size_t max_values = free_values + body.size() / body_bytes_per_value;
+    if (shape.objects <= max_objects && shape.values <= max_values) return {};
+    return fmt::format(
+        "The request body holds too many JSON elements for its size ({} objects and up to {} "
+        "values in {} bytes; at most {} objects and {} values): send fewer, longer messages or "
+        "content parts.",
+        shape.objects, shape.values, body.size(), max_objects, max_values);
+}
+
 /// Parses a JSON object body; on failure answers 400 and returns nullopt.
 net::awaitable<std::optional<json::object>> parse_body(request_context& ctx, api_format format) {
+    if (std::string dense = too_dense(ctx.request().body()); !dense.empty()) {
+        co_await send_error(ctx, format, 413, dense);
+        co_return std::nullopt;
+    }
     error_code ec;
     auto value = json::parse(ctx.request().body(), ec);
     if (ec) {
@@ -712,6 +781,10 @@ net::awaitable<void> relay_service::impl::serve_generation(request_context& ctx,
     const auto* token = authenticate(ctx, format, status, error);
     if (token == nullptr) {
         co_await send_error(ctx, format, status, error, "invalid_api_key");
+        co_return;
+    }
+    if (std::string dense = too_dense(ctx.request().body()); !dense.empty()) {
+        co_await send_error(ctx, format, 413, dense);
         co_return;
     }
     conversion_report report;
@@ -1151,6 +1224,10 @@ net::awaitable<void> relay_service::impl::serve_retrieval(request_context& ctx,
     const auto* token = authenticate(ctx, format, status, error);
     if (token == nullptr) {
         co_await send_error(ctx, format, status, error, "invalid_api_key");
+        co_return;
+    }
+    if (std::string dense = too_dense(ctx.request().body()); !dense.empty()) {
+        co_await send_error(ctx, format, 413, dense);
         co_return;
     }
     conversion_report report;
