@@ -277,6 +277,52 @@ TEST_CASE("a client that disconnects mid-stream cancels the upstream request", "
     REQUIRE(logs->at(0).stream);
 }
 
+TEST_CASE("a client that hangs up before the upstream's headers cancels the upstream call",
+          "[e2e]") {
+    // The upstream answers after 5 s (first_byte_timeout_ms is 300 s): the gateway must not wait
+    // for that to let go of a request whose client has left.
+    fake_upstream upstream{[](const recorded_request& r) {
+        auto res = openai_upstream(r);
+        res.delay_before_headers = 5s;
+        return res;
+    }};
+    gatewayd_process gw{config_for(upstream.base_url())};
+    bool stream = false;
+    SECTION("non-stream") { stream = false; }
+    SECTION("stream") { stream = true; }
+
+    {
+        raw_connection conn{gw.port()};
+        conn.send(raw_post("/v1/chat/completions", chat_body("gpt-4o", stream),
+                           "Authorization: Bearer " + std::string(relay_key) + "\r\n"));
+        const auto sent_by = std::chrono::steady_clock::now() + 5s;
+        while (upstream.requests().empty() && std::chrono::steady_clock::now() < sent_by) {
+            std::this_thread::sleep_for(5ms);
+        }
+        REQUIRE(upstream.requests().size() == 1);
+        conn.close();
+    }
+    const auto hung_up_at = std::chrono::steady_clock::now();
+    REQUIRE(upstream.wait_for_aborted(1, 1s));
+    CHECK(std::chrono::steady_clock::now() - hung_up_at < 1s);
+
+    REQUIRE(http_call(gw.port(), http::verb::get, "/health").status == 200);
+    REQUIRE(gw.terminate(10s) == 0);
+    // Nothing to warn about: the client's hang-up is not an upstream failure.
+    CHECK(gw.output().find("Z warn") == std::string::npos);
+    CHECK(gw.output().find("Sanitizer") == std::string::npos);
+    auto store = gateway::storage::open_sqlite_store(gw.dir() + "/gatewayd.db");
+    REQUIRE(store.has_value());
+    auto logs = (*store)->recent_logs(10);
+    REQUIRE(logs.has_value());
+    REQUIRE(logs->size() == 1);
+    CHECK(logs->at(0).status == 499);
+    CHECK(logs->at(0).stream == stream);
+    CHECK(logs->at(0).error == "client closed the connection");
+    CHECK(logs->at(0).first_byte_ms == -1);
+    CHECK(logs->at(0).quota == 0);
+}
+
 TEST_CASE("bad requests get OpenAI-style errors", "[e2e]") {
     fake_upstream upstream{[](const recorded_request& r) { return openai_upstream(r); }};
     gatewayd_process gw{config_for(upstream.base_url(), 4096)};

@@ -208,21 +208,27 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         return proxy && !detail::bypasses_proxy(options.no_proxy, t.host);
     }
 
+    /// `cancellation` (may be null) can stop the lookup while it runs.
     net::awaitable<std::tuple<error_code, tcp::resolver::results_type>> resolve(
-        const std::string& host, std::uint16_t port, time_point deadline);
+        const std::string& host, std::uint16_t port, time_point deadline,
+        open_cancellation* cancellation);
 
     /// TCP connection to `host` (a name, or an IP literal when `host_is_ip`); `what` names the
     /// peer in errors ("upstream.example:443", "proxy 10.0.0.1:3128").
     net::awaitable<error_code> dial(beast::tcp_stream& stream, const std::string& host,
                                     bool host_is_ip, std::uint16_t port, time_point deadline,
-                                    std::string_view what);
+                                    std::string_view what, open_cancellation* cancellation);
     /// Asks the proxy for a tunnel to `t` over the freshly dialled `conn`.
     net::awaitable<error_code> open_tunnel(connection& conn, const detail::upstream_target& t,
                                            time_point deadline);
 
-    net::awaitable<result<std::unique_ptr<connection>>> connect(const detail::upstream_target& t,
-                                                                time_point deadline);
-    net::awaitable<result<std::unique_ptr<upstream_exchange>>> open(request req);
+    /// A new connection to `t`, made in `conn` (where an `open_cancellation` can close it).
+    net::awaitable<error_code> connect(const detail::upstream_target& t, time_point deadline,
+                                       std::unique_ptr<connection>& conn,
+                                       open_cancellation* cancellation);
+    /// `cancellation` may be null.
+    net::awaitable<result<std::unique_ptr<upstream_exchange>>> open(
+        request req, open_cancellation* cancellation);
 };
 
 namespace detail {
@@ -643,7 +649,8 @@ void client::impl::schedule_prune() noexcept {
 }
 
 net::awaitable<std::tuple<error_code, tcp::resolver::results_type>> client::impl::resolve(
-    const std::string& host, std::uint16_t port, time_point deadline) {
+    const std::string& host, std::uint16_t port, time_point deadline,
+    open_cancellation* cancellation) {
     // The resolver runs getaddrinfo off the I/O thread. A timer cancels it at the deadline; the
     // handler holds a weak_ptr so that a late timer never touches a finished resolver.
     auto resolver = std::make_shared<tcp::resolver>(executor);
@@ -655,14 +662,19 @@ net::awaitable<std::tuple<error_code, tcp::resolver::results_type>> client::impl
             if (auto r = weak.lock()) r->cancel();
         });
     }
+    if (cancellation != nullptr) {
+        cancellation->stop_lookup_ = [r = resolver.get()] { r->cancel(); };
+    }
     auto [ec, results] = co_await resolver->async_resolve(host, std::to_string(port), use_tuple);
+    if (cancellation != nullptr) cancellation->stop_lookup_ = nullptr;
     if (timer) timer->cancel();
     co_return std::tuple{ec, std::move(results)};
 }
 
 net::awaitable<error_code> client::impl::dial(beast::tcp_stream& stream, const std::string& host,
                                               bool host_is_ip, std::uint16_t port,
-                                              time_point deadline, std::string_view what) {
+                                              time_point deadline, std::string_view what,
+                                              open_cancellation* cancellation) {
     error_code ec;
     if (host_is_ip) {
         const auto address = net::ip::make_address(host, ec);
@@ -673,7 +685,7 @@ net::awaitable<error_code> client::impl::dial(beast::tcp_stream& stream, const s
         set_expiry(stream, deadline);
         std::tie(ec) = co_await stream.async_connect(tcp::endpoint(address, port), use_tuple);
     } else {
-        auto [rec, endpoints] = co_await resolve(host, port, deadline);
+        auto [rec, endpoints] = co_await resolve(host, port, deadline, cancellation);
         if (rec) {
             if (is_timeout(rec, deadline)) {
                 co_return fail(errc::upstream_timeout,
@@ -743,9 +755,11 @@ net::awaitable<error_code> client::impl::open_tunnel(connection& conn,
     co_return error_code{};
 }
 
-net::awaitable<result<std::unique_ptr<connection>>> client::impl::connect(
-    const detail::upstream_target& t, time_point deadline) {
-    auto conn = std::make_unique<connection>(
+net::awaitable<error_code> client::impl::connect(const detail::upstream_target& t,
+                                                 time_point deadline,
+                                                 std::unique_ptr<connection>& conn,
+                                                 open_cancellation* cancellation) {
+    conn = std::make_unique<connection>(
         executor, t.tls ? tls_context : nullptr, t,
         std::max(options.max_header_bytes, std::size_t{1024}) + options.read_buffer_bytes,
         options.read_buffer_bytes);
@@ -754,14 +768,14 @@ net::awaitable<result<std::unique_ptr<connection>>> client::impl::connect(
     error_code ec;
     if (proxied(t)) {
         ec = co_await dial(stream, proxy->host, proxy->host_is_ip, proxy->port, deadline,
-                           fmt::format("proxy {}:{}", proxy->host, proxy->port));
+                           fmt::format("proxy {}:{}", proxy->host, proxy->port), cancellation);
         if (!ec && t.tls) ec = co_await open_tunnel(*conn, t, deadline);
     } else {
         const auto pinned = options.resolve_overrides.find(t.host);
         const bool literal = t.host_is_ip || pinned != options.resolve_overrides.end();
         const std::string& address = literal && !t.host_is_ip ? pinned->second : t.host;
         const std::string what = fmt::format("{}:{}", t.host, t.port);
-        ec = co_await dial(stream, address, literal, t.port, deadline, what);
+        ec = co_await dial(stream, address, literal, t.port, deadline, what, cancellation);
     }
     if (ec) co_return ec;
     ++opened;
@@ -811,7 +825,7 @@ net::awaitable<result<std::unique_ptr<connection>>> client::impl::connect(
         }
     }
     stream.expires_never();
-    co_return conn;
+    co_return error_code{};
 }
 
 std::shared_ptr<const detail::upstream_target> client::impl::target_for(std::string_view url) {
@@ -827,7 +841,8 @@ std::shared_ptr<const detail::upstream_target> client::impl::target_for(std::str
     return target;
 }
 
-net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(request req) {
+net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(
+    request req, open_cancellation* cancellation) {
     const auto target = target_for(req.url);
     // The URL itself is not repeated: query strings can carry API keys.
     if (!target) co_return fail(errc::bad_request, "malformed upstream URL");
@@ -858,15 +873,28 @@ net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(re
     const std::array<net::const_buffer, 2> request_bytes{net::buffer(head), net::buffer(req.body)};
 
     std::unique_ptr<connection> conn = take_idle(t);
+    // While the open waits, a cancellation closes `conn` (whichever connection it holds then).
+    struct watched_by {
+        open_cancellation* cancellation;
+        ~watched_by() {
+            if (cancellation == nullptr) return;
+            cancellation->connection_ = nullptr;
+            cancellation->stop_lookup_ = nullptr;
+        }
+    } watch{cancellation};
+    auto cancelled = [&] { return cancellation != nullptr && cancellation->cancelled(); };
+    if (cancellation != nullptr) cancellation->connection_ = &conn;
     for (;;) {
+        if (cancelled()) co_return fail(errc::cancelled, "the request was cancelled");
         // A pooled connection the upstream closed while it was idle fails before any response
         // byte; that request never reached the upstream's application, so it is sent again, once,
         // on a new connection (a new connection is never retried).
         const bool reused = conn != nullptr;
         if (!conn) {
-            auto c = co_await connect(t, deadline_after(tmo.connect, total_deadline));
-            if (!c) co_return c.error();
-            conn = std::move(*c);
+            const error_code cec = co_await connect(t, deadline_after(tmo.connect, total_deadline),
+                                                    conn, cancellation);
+            if (cancelled()) co_return fail(errc::cancelled, "connecting was cancelled");
+            if (cec) co_return cec;
         }
         const time_point deadline = deadline_after(tmo.first_byte, total_deadline);
         set_expiry(conn->tcp(), deadline);
@@ -885,7 +913,7 @@ net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(re
                     co_await net::async_write(conn->plain_stream(), rest, use_tuple);
             }
         }
-        if (wec == net::error::operation_aborted) {
+        if (wec == net::error::operation_aborted || cancelled()) {
             co_return fail(errc::cancelled, "sending the request was cancelled");
         }
         if (wec) {
@@ -919,7 +947,7 @@ net::awaitable<result<std::unique_ptr<upstream_exchange>>> client::impl::open(re
             const unsigned status = rec ? 0 : parser.get().result_int();
             if (rec || status < 100 || status >= 200 || status == 101) break;
         }
-        if (rec == net::error::operation_aborted) {
+        if (rec == net::error::operation_aborted || cancelled()) {
             co_return fail(errc::cancelled, "waiting for the response was cancelled");
         }
         if (rec) {
@@ -976,7 +1004,7 @@ net::awaitable<result<response>> client::async_send(request req) {
     // Keep the state alive for the whole call, whatever the caller does with *this.
     std::shared_ptr<impl> self = impl_;
     try {
-        auto ex = co_await self->open(std::move(req));
+        auto ex = co_await self->open(std::move(req), nullptr);
         if (!ex) co_return ex.error();
         auto body = co_await (*ex)->async_read_all();
         if (!body) co_return body.error();
@@ -991,16 +1019,38 @@ net::awaitable<result<response>> client::async_send(request req) {
     }
 }
 
-net::awaitable<result<std::unique_ptr<exchange>>> client::async_open(request req) {
-    std::shared_ptr<impl> self = impl_;
+namespace {
+
+net::awaitable<result<std::unique_ptr<exchange>>> open_exchange(std::shared_ptr<client::impl> self,
+                                                                request req,
+                                                                open_cancellation* cancellation) {
     try {
-        auto ex = co_await self->open(std::move(req));
+        auto ex = co_await self->open(std::move(req), cancellation);
         if (!ex) co_return ex.error();
         co_return std::unique_ptr<exchange>(std::move(*ex));
     } catch (const std::exception& e) {
         co_return self->fail(errc::upstream_connect_failed,
                              fmt::format("internal error: {}", e.what()));
     }
+}
+
+}  // namespace
+
+net::awaitable<result<std::unique_ptr<exchange>>> client::async_open(request req) {
+    return open_exchange(impl_, std::move(req), nullptr);
+}
+
+net::awaitable<result<std::unique_ptr<exchange>>> client::async_open(
+    request req, open_cancellation& cancellation) {
+    return open_exchange(impl_, std::move(req), &cancellation);
+}
+
+void open_cancellation::cancel() noexcept {
+    cancelled_ = true;
+    // Closing (as exchange::cancel does) ends a pending connect, handshake, write or read at
+    // once; the connection object stays with the open until it returns.
+    if (connection_ != nullptr && *connection_) (*connection_)->close();
+    if (stop_lookup_) stop_lookup_();
 }
 
 std::size_t client::idle_connections() const noexcept { return impl_->idle_count; }

@@ -252,13 +252,19 @@ unsigned status_for(const error_code& ec) {
 }
 
 /// An upstream exchange that is cancelled when the client closes its connection, for as long
-/// as this object lives.
+/// as this object lives: while it is being opened (so the upstream stops at once instead of
+/// answering into a closed connection minutes later), and once open.
 struct watched_exchange {
     request_context& ctx;
     std::unique_ptr<http::exchange> ex;
+    http::open_cancellation opening;  // for the async_open before `ex` is set
     explicit watched_exchange(request_context& c) : ctx(c) {
         ctx.on_client_close([this] {
-            if (ex) ex->cancel();
+            if (ex) {
+                ex->cancel();
+            } else {
+                opening.cancel();
+            }
         });
     }
     ~watched_exchange() { ctx.stop_watching(); }
@@ -995,7 +1001,8 @@ net::awaitable<attempt> relay_service::impl::relay(request_context& ctx,
     watched_exchange watched{ctx};
     std::unique_ptr<http::exchange>& ex = watched.ex;
 
-    auto opened = co_await client.async_open(std::move(req));
+    auto opened = co_await client.async_open(std::move(req), watched.opening);
+    if (!opened && ctx.client_closed()) co_return attempt{};
     if (!opened) co_return open_failed(ctx, channel, client, opened.error(), format);
     ex = std::move(*opened);
     if (ctx.client_closed()) {
@@ -1327,8 +1334,10 @@ net::awaitable<attempt> relay_service::impl::relay_retrieval(request_context& ct
     auto& client = *clients[ctx.worker()];
     watched_exchange watched{ctx};
     std::unique_ptr<http::exchange>& ex = watched.ex;
-    auto opened = co_await client.async_open(upstream_request(
-        channel, std::move(*prepared), false, upstream::upstream_format::openai_chat));
+    http::request req = upstream_request(channel, std::move(*prepared), false,
+                                         upstream::upstream_format::openai_chat);
+    auto opened = co_await client.async_open(std::move(req), watched.opening);
+    if (!opened && ctx.client_closed()) co_return attempt{};
     if (!opened) co_return open_failed(ctx, channel, client, opened.error(), format);
     ex = std::move(*opened);
     auto whole = co_await ex->async_read_all();

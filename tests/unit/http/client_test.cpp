@@ -17,6 +17,9 @@
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -708,6 +711,107 @@ TEST_CASE("client: cancel() ends a pending read and the upstream sees the abort"
     auto next = run_coro(ioc, send(c, get_request(upstream.base_url() + "/again")));
     REQUIRE(next.has_value());
     CHECK(c.connections_opened() == 2);
+}
+
+namespace {
+
+struct open_observation {
+    error_code error;
+    std::chrono::milliseconds waited{};
+};
+
+net::awaitable<void> cancel_open_after(gateway::http::open_cancellation* cancellation,
+                                       std::chrono::milliseconds d) {
+    co_await sleep_for(d);
+    cancellation->cancel();
+}
+
+/// Opens `url`, cancelled from a second coroutine after `after` while the open waits.
+net::awaitable<open_observation> open_and_cancel(client& c, std::string url,
+                                                 std::chrono::milliseconds after) {
+    open_observation o;
+    gateway::http::open_cancellation cancellation;
+    net::co_spawn(co_await net::this_coro::executor, cancel_open_after(&cancellation, after),
+                  net::detached);
+    const auto start = clock_type::now();
+    auto ex = co_await c.async_open(get_request(std::move(url)), cancellation);
+    o.waited = since(start);
+    REQUIRE_FALSE(ex.has_value());
+    o.error = ex.error();
+    co_return o;
+}
+
+net::awaitable<open_observation> open_cancelled_first(client& c, std::string url) {
+    gateway::http::open_cancellation cancellation;
+    cancellation.cancel();
+    auto ex = co_await c.async_open(get_request(std::move(url)), cancellation);
+    REQUIRE_FALSE(ex.has_value());
+    co_return open_observation{ex.error(), {}};
+}
+
+}  // namespace
+
+TEST_CASE("client: an open_cancellation ends an open that waits for the response headers",
+          "[http]") {
+    // Headers after 3 s: without the cancellation the open would wait for them.
+    fake_upstream upstream([](const recorded_request& r) {
+        auto res = json_response(200, "{}");
+        if (r.target == "/slow") res.delay_before_headers = 3s;
+        return res;
+    });
+    net::io_context ioc;
+    client c(ioc.get_executor());
+
+    SECTION("on a new connection") {
+        const auto o = run_coro(ioc, open_and_cancel(c, upstream.base_url() + "/slow", 100ms));
+        CHECK(o.error == errc::cancelled);
+        CHECK(o.waited < 1s);
+    }
+    SECTION("on a pooled connection") {
+        REQUIRE(run_coro(ioc, send(c, get_request(upstream.base_url() + "/fast"))).has_value());
+        REQUIRE(c.idle_connections() == 1);
+        const auto o = run_coro(ioc, open_and_cancel(c, upstream.base_url() + "/slow", 100ms));
+        CHECK(o.error == errc::cancelled);
+        CHECK(o.waited < 1s);
+        CHECK(c.connections_opened() == 1);
+    }
+    // The upstream sees its connection closed while it is still working on the request.
+    CHECK(upstream.wait_for_aborted(1, 1s));
+    CHECK(c.idle_connections() == 0);
+
+    // A cancellation that came first stops the open before it sends anything.
+    const auto sent_before = upstream.requests().size();
+    const auto first = run_coro(ioc, open_cancelled_first(c, upstream.base_url() + "/fast"));
+    CHECK(first.error == errc::cancelled);
+    CHECK(upstream.requests().size() == sent_before);
+}
+
+TEST_CASE("client: an open_cancellation ends a connect that waits", "[http]") {
+    // A listener whose backlog is full: further connects wait in SYN_SENT until cancelled.
+    net::io_context ioc;
+    tcp::acceptor full(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+    full.listen(0);
+    const auto port = full.local_endpoint().port();
+    // Non-blocking connects from plain descriptors (Asio's connect would wait for its own).
+    std::vector<int> fillers;
+    const tcp::endpoint to(net::ip::make_address("127.0.0.1"), port);
+    for (int i = 0; i < 8; ++i) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        (void)::connect(fd, to.data(), static_cast<socklen_t>(to.size()));
+        fillers.push_back(fd);
+    }
+    struct close_all {
+        std::vector<int>& fds;
+        ~close_all() {
+            for (int fd : fds) ::close(fd);
+        }
+    } closer{fillers};
+    client c(ioc.get_executor());
+    const auto o =
+        run_coro(ioc, open_and_cancel(c, fmt::format("http://127.0.0.1:{}/x", port), 200ms));
+    CHECK(o.error == errc::cancelled);
+    CHECK(o.waited < 1s);
 }
 
 TEST_CASE("client: connection refused", "[http]") {

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -97,6 +98,10 @@ struct response {
 bool valid_proxy_url(std::string_view url) noexcept;
 
 class exchange;
+class open_cancellation;
+namespace detail {
+class connection;
+}
 
 class client {
   public:
@@ -111,6 +116,9 @@ class client {
     /// Sends `req` and returns once the response headers have arrived; the body is then read
     /// from the returned exchange. The exchange must not outlive the client.
     boost::asio::awaitable<result<std::unique_ptr<exchange>>> async_open(request req);
+    /// The same, abortable through `cancellation` until it returns (see `open_cancellation`).
+    boost::asio::awaitable<result<std::unique_ptr<exchange>>> async_open(
+        request req, open_cancellation& cancellation);
 
     /// Connections waiting in the pool, over all hosts.
     std::size_t idle_connections() const noexcept;
@@ -130,6 +138,30 @@ class client {
 
   private:
     std::shared_ptr<impl> impl_;
+};
+
+/// Aborts an `async_open` while it waits on the network (DNS lookup, connect, TLS handshake,
+/// sending the request, the response headers), e.g. when the caller's own client hangs up: the
+/// connection being opened is closed at once, so the upstream sees it closed and stops working
+/// on the request, and the open ends with `errc::cancelled`. A cancel before the open starts
+/// makes it end at once; after the open returned it does nothing (cancel the exchange instead).
+/// Same thread rules as the client; it must outlive the `async_open` it is given to.
+class open_cancellation {
+  public:
+    open_cancellation() = default;
+    open_cancellation(const open_cancellation&) = delete;
+    open_cancellation& operator=(const open_cancellation&) = delete;
+
+    void cancel() noexcept;
+    bool cancelled() const noexcept { return cancelled_; }
+
+  private:
+    friend struct client::impl;
+    bool cancelled_ = false;
+    // Set by the open while it runs: its connection (null between connections), and a way to
+    // stop a DNS lookup under way.
+    std::unique_ptr<detail::connection>* connection_ = nullptr;
+    std::function<void()> stop_lookup_;
 };
 
 /// One response being received. Reading the body to its end returns the connection to the
