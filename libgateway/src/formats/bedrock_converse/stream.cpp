@@ -49,6 +49,10 @@ class converse_stream_decoder final : public upstream::stream_decoder {
             if (failed_ || over_) return;
             on_message(m, sink);
         });
+        // Bytes after the end of the stream are ignored, also those that came in the same chunk
+        // as its last event (a later chunk is not even framed), so the outcome does not depend
+        // on how the stream was split.
+        if (over_) return {};
         if (!fed && !failed_) {
             detail_ = fed.error() == errc::body_too_large
                           ? "upstream event larger than the configured limit"

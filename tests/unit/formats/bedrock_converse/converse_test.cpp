@@ -14,6 +14,7 @@
 #include "gateway/stream/aws_event_stream.hpp"
 #include "gateway/upstream/codec.hpp"
 
+#include <boost/crc.hpp>
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
@@ -641,6 +642,54 @@ TEST_CASE("bedrock_converse stream: an exception frame is a canonical error even
         if (c.jsonl != r.jsonl) ++mismatches;
     });
     CHECK(mismatches == 0);
+}
+
+TEST_CASE("bedrock_converse stream: bytes after the end of the stream are ignored in any chunking",
+          "[bedrock][stream]") {
+    // Found by the stream_bedrock_converse fuzz target: a corrupt frame in the same chunk as the
+    // exception frame failed the stream, the same frame in a later chunk was ignored.
+    std::string corrupt = event("metadata", R"({"usage":{"inputTokens":1,"outputTokens":1}})");
+    corrupt[corrupt.size() - 1] = static_cast<char>(corrupt.back() ^ 0x01);  // the message CRC
+    // A prelude (its CRC right) declaring a message of 2 GiB, above the decoder's limit.
+    const std::string huge_prelude = [] {
+        std::string p("\x7f\x00\x00\x00\x00\x00\x00\x00", 8);
+        boost::crc_32_type crc;
+        crc.process_bytes(p.data(), p.size());
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            p += static_cast<char>((crc.checksum() >> shift) & 0xFFU);
+        }
+        return p;
+    }();
+    const std::string tails[] = {corrupt, huge_prelude, "garbage"};
+    const std::string ends[] = {
+        exception_frame("modelStreamErrorException", R"({"message":"upstream stream error"})"),
+        event("messageStop", R"({"stopReason":"end_turn"})") +
+            event("metadata", R"({"usage":{"inputTokens":3,"outputTokens":2,"totalTokens":5}})")};
+    for (const std::string& end : ends) {
+        for (const std::string& tail : tails) {
+            std::string bytes;
+            bytes += event("messageStart", R"({"role":"assistant"})");
+            bytes += event("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Hi"}})");
+            bytes += end;
+            const std::size_t ended_at = bytes.size();
+            bytes += tail;
+            stream_run whole;
+            run(bytes, whole);
+            CHECK_FALSE(whole.error);
+            CHECK(whole.builder.done());
+            stream_run clean;
+            run(std::string_view(bytes).substr(0, ended_at), clean);
+            CHECK(whole.jsonl == clean.jsonl);
+
+            std::size_t mismatches = 0;
+            test::for_each_chunking(bytes, [&](std::span<const std::string_view> chunks) {
+                stream_run c;
+                run(chunks, c);
+                if (c.jsonl != whole.jsonl || c.error != whole.error) ++mismatches;
+            });
+            CHECK(mismatches == 0);
+        }
+    }
 }
 
 TEST_CASE("bedrock_converse stream: structured output tool streamed as text", "[bedrock][stream]") {
