@@ -1,5 +1,7 @@
 #include "gateway/core/api_format.hpp"
 
+#include "core/utf8.hpp"
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -77,6 +79,13 @@ std::string_view anthropic_type_for(unsigned status) noexcept {
 
 std::string error_body(api_format format, unsigned status, std::string_view message,
                        std::string_view code, std::string_view type) {
+    // A message may quote what the client sent (the request target of a 404), bytes no parser
+    // checked: the body must stay UTF-8 JSON for the client's parser.
+    std::string repaired;
+    if (!detail::is_valid_utf8(message)) {
+        repaired = detail::valid_utf8(message);
+        message = repaired;
+    }
     boost::json::object error;
     if (format == api_format::anthropic_messages) {
         error["type"] = type.empty() ? anthropic_type_for(status) : type;

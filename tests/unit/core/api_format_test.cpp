@@ -45,3 +45,20 @@ TEST_CASE("error bodies use each format's envelope", "[core]") {
             .as_object();
     REQUIRE(custom.at("error").at("type") == "insufficient_quota");
 }
+
+TEST_CASE("error bodies stay UTF-8 JSON when the message quotes bytes that are not UTF-8",
+          "[core]") {
+    // A 404 quotes the request target, which may hold any bytes: JSON text must be UTF-8
+    // (RFC 8259, section 8.1), and Boost.JSON's parser, like the clients', refuses other bytes.
+    // Each invalid byte becomes U+FFFD; valid sequences (é, €) are kept.
+    const std::string message =
+        "Invalid URL (POST /v1/x\xAF\xC3(\xED\xA0\x80 \xC3\xA9\xE2\x82\xAC)";
+    for (api_format f : {api_format::openai_chat, api_format::anthropic_messages}) {
+        boost::system::error_code ec;
+        const auto body = boost::json::parse(gateway::error_body(f, 404, message), ec);
+        REQUIRE_FALSE(ec);
+        CHECK(body.at("error").at("message") ==
+              "Invalid URL (POST /v1/x\xEF\xBF\xBD\xEF\xBF\xBD(\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+              " \xC3\xA9\xE2\x82\xAC)");
+    }
+}

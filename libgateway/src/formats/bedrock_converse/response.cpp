@@ -3,6 +3,7 @@
 // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
 // https://docs.aws.amazon.com/bedrock/latest/APIReference/CommonErrors.html
 
+#include "core/utf8.hpp"
 #include "formats/anthropic_messages/common.hpp"
 #include "formats/bedrock_converse/codec.hpp"
 #include "formats/json_util.hpp"
@@ -86,8 +87,10 @@ upstream_error error_from_exception(unsigned http_status, std::string_view type,
     const std::string name = exception_name(type);
     if (http_status == 0) http_status = name.empty() ? 500 : status_of(name);
     upstream_error e;
-    e.code = name;
-    e.message = message;
+    // Header values (`:exception-type`, `:error-message`, `x-amzn-ErrorType`) are bytes no JSON
+    // parser checked; they go into the client's JSON.
+    e.code = gateway::detail::valid_utf8(name);
+    e.message = gateway::detail::valid_utf8(message);
     if (name == "ModelNotReadyException" || name == "ServiceUnavailableException" ||
         http_status == 503) {
         e.status = 503;
@@ -96,8 +99,7 @@ upstream_error error_from_exception(unsigned http_status, std::string_view type,
         // The channel's credentials, not the client's: the client cannot fix it.
         e.status = 502;
         e.type = "api_error";
-        e.message = "upstream rejected the channel's credentials: ";
-        e.message += message;
+        e.message = "upstream rejected the channel's credentials: " + e.message;
     } else if (http_status == 429) {
         e.status = 429;
         e.type = "rate_limit_error";

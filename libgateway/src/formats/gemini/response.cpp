@@ -1,5 +1,6 @@
 // Gemini generateContent answers (non-stream) and error bodies -> canonical.
 
+#include "core/utf8.hpp"
 #include "formats/gemini/codec.hpp"
 #include "formats/gemini/response_assembler.hpp"
 #include "formats/json_util.hpp"
@@ -91,11 +92,9 @@ upstream_error decode_error(unsigned http_status, std::string_view body) {
         if (!head.empty() && static_cast<unsigned char>(head.back()) >= 0xC0U)
             head.remove_suffix(1);
     }
-    std::string excerpt;
-    for (const char c : head) {
-        const auto u = static_cast<unsigned char>(c);
-        excerpt += (u >= 0x20 && u != 0x7f) || u >= 0x80 ? c : ' ';
-    }
+    // Control characters as spaces, bytes that are not UTF-8 as '?': the message goes into the
+    // client's JSON.
+    std::string excerpt = gateway::detail::printable_excerpt(head);
     while (!excerpt.empty() && excerpt.back() == ' ') excerpt.pop_back();
     if (!excerpt.empty()) {
         e.message += e.message.ends_with(": ") ? "" : ": ";

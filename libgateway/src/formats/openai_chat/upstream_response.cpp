@@ -4,6 +4,7 @@
 // Compatible servers extend the message with reasoning text: `reasoning_content` (DeepSeek, xAI,
 // vLLM) or `reasoning` (OpenRouter, newer vLLM); both become a thinking block.
 
+#include "core/utf8.hpp"
 #include "formats/json_util.hpp"
 #include "formats/openai_chat/codec.hpp"
 #include "formats/openai_chat/common.hpp"
@@ -163,56 +164,6 @@ bool response_reader::read(const json::object& root, response& res) {
     return true;
 }
 
-/// Length of the valid UTF-8 sequence at the start of `s` (RFC 3629 table: no overlongs, no
-/// surrogates), 0 when it is not one.
-std::size_t utf8_sequence(std::string_view s) noexcept {
-    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-    const unsigned char b0 = byte(0);
-    if (b0 < 0x80U) return 1;
-    std::size_t n = 0;
-    unsigned char lo = 0x80U;
-    unsigned char hi = 0xBFU;
-    if (b0 >= 0xC2U && b0 <= 0xDFU) {
-        n = 2;
-    } else if (b0 >= 0xE0U && b0 <= 0xEFU) {
-        n = 3;
-        if (b0 == 0xE0U) lo = 0xA0U;
-        if (b0 == 0xEDU) hi = 0x9FU;
-    } else if (b0 >= 0xF0U && b0 <= 0xF4U) {
-        n = 4;
-        if (b0 == 0xF0U) lo = 0x90U;
-        if (b0 == 0xF4U) hi = 0x8FU;
-    } else {
-        return 0;
-    }
-    if (s.size() < n || byte(1) < lo || byte(1) > hi) return 0;
-    for (std::size_t i = 2; i < n; ++i) {
-        if (byte(i) < 0x80U || byte(i) > 0xBFU) return 0;
-    }
-    return n;
-}
-
-/// A body excerpt fit for a JSON string: control characters become spaces and bytes that are
-/// not UTF-8 become '?', so the client's error body stays valid JSON whatever the upstream sent.
-std::string printable_excerpt(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    while (!s.empty()) {
-        const std::size_t n = utf8_sequence(s);
-        if (n == 0) {
-            out += '?';
-            s.remove_prefix(1);
-        } else if (n == 1) {
-            out += static_cast<unsigned char>(s[0]) < 0x20U ? ' ' : s[0];
-            s.remove_prefix(1);
-        } else {
-            out.append(s.substr(0, n));
-            s.remove_prefix(n);
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 result<response> decode_response(std::string_view body, const request* /*original*/,
@@ -256,7 +207,7 @@ upstream_error decode_error(unsigned http_status, std::string_view body) {
                 cut.remove_suffix(1);
             }
         }
-        const std::string excerpt = printable_excerpt(cut);
+        const std::string excerpt = gateway::detail::printable_excerpt(cut);
         e.message = "upstream answered HTTP " + std::to_string(http_status);
         if (!excerpt.empty()) e.message += ": " + excerpt;
     }

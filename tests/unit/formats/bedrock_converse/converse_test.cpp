@@ -447,6 +447,27 @@ TEST_CASE("bedrock_converse decode_error: exception names mapped to statuses", "
     CHECK(e.status == 502);
     CHECK(e.message.find("bad gateway") != std::string::npos);
 
+    // Header values are bytes no JSON parser checked: what is not UTF-8 becomes U+FFFD, so the
+    // client's error body stays JSON (found by the stream_bedrock_converse fuzz target).
+    e = upstream::decode_error(upstream_format::bedrock_converse, 400, R"({"message":"bad"})",
+                               "Validation\xFF"
+                               "Exception");
+    CHECK(e.code ==
+          "Validation\xEF\xBF\xBD"
+          "Exception");
+    const auto streamed = formats::bedrock_converse::error_from_exception(0, "throttlingException",
+                                                                          "slow \xC0"
+                                                                          "down");
+    CHECK(streamed.message ==
+          "slow \xEF\xBF\xBD"
+          "down");
+    for (auto f :
+         {api_format::openai_chat, api_format::openai_responses, api_format::anthropic_messages}) {
+        error_code ec;
+        json::parse(ingress::encode_error(f, e), ec);
+        CHECK_FALSE(ec);
+    }
+
     // In-stream exceptions carry no HTTP status: the name decides.
     CHECK(formats::bedrock_converse::error_from_exception(0, "validationException", "x").status ==
           400);

@@ -6,6 +6,9 @@
 
 #include "gateway/core/canonical_json.hpp"
 
+#include "gateway/ingress/codec.hpp"
+
+#include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -150,6 +153,20 @@ TEST_CASE("gemini errors: recorded Google error bodies", "[gemini][golden]") {
     CHECK(e404.status == 404);
     CHECK(e404.type == "not_found_error");
     CHECK(e404.message.starts_with("models/gemini-3.6-flahs is not found for API version v1beta"));
+}
+
+TEST_CASE("gemini errors: a page that is not UTF-8 gives a UTF-8 message", "[gemini]") {
+    // Found by the response_gemini fuzz target: the excerpt of a non-JSON body kept every byte
+    // from 0x80 up, so the client's JSON error body was not UTF-8 (RFC 8259, section 8.1).
+    const auto e = decode_error(502, "<p>Erreur \xC3\xA9\xE0\x8C\x8B\x83 r\xE9seau</p>");
+    CHECK(e.status == 502);
+    // Valid sequences kept, the other bytes shown as '?'.
+    CHECK(e.message.ends_with("<p>Erreur \xC3\xA9???? r?seau</p>"));
+    for (auto f : {gateway::api_format::openai_chat, gateway::api_format::anthropic_messages}) {
+        boost::system::error_code ec;
+        boost::json::parse(gateway::ingress::encode_error(f, e), ec);
+        CHECK_FALSE(ec);
+    }
 }
 
 TEST_CASE("gemini errors: status mapping", "[gemini]") {
