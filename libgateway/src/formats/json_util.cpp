@@ -39,6 +39,52 @@ result<json::value> parse_upstream_object(std::string_view body, conversion_repo
     return parsed;
 }
 
+namespace {
+
+// `step` (a key or `[i]`) put in front of the path found below it.
+void prepend(std::string& path, std::string_view step) {
+    if (!path.empty() && path.front() != '[') path.insert(0, ".");
+    path.insert(0, step);
+}
+
+// The path of the first number in `v` that is not finite, built on the way back up (only for
+// the one found); nesting is bounded by the parser's depth limit.
+bool find_infinite(const json::value& v, std::string& path) {
+    switch (v.kind()) {
+        case json::kind::double_:
+            return !std::isfinite(v.get_double());
+        case json::kind::array: {
+            const json::array& a = v.get_array();
+            for (std::size_t i = 0; i < a.size(); ++i) {
+                if (find_infinite(a[i], path)) {
+                    prepend(path, "[" + std::to_string(i) + "]");
+                    return true;
+                }
+            }
+            return false;
+        }
+        case json::kind::object:
+            for (const auto& member : v.get_object()) {
+                if (find_infinite(member.value(), path)) {
+                    prepend(path, member.key());
+                    return true;
+                }
+            }
+            return false;
+        default:
+            return false;
+    }
+}
+
+}  // namespace
+
+bool numbers_in_range(const json::value& v, conversion_report& report) {
+    std::string path;
+    if (!find_infinite(v, path)) return true;
+    report.fail(path, "Invalid value for '" + path + "': the number is out of range.");
+    return false;
+}
+
 std::string_view get_string(const json::object& o, std::string_view key) noexcept {
     const json::value* v = o.if_contains(key);
     if (v == nullptr || !v->is_string()) return {};

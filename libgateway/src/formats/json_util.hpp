@@ -36,6 +36,12 @@ inline std::size_t read_arena_size(std::string_view body) noexcept {
     return 2 * body.size() + 1024;
 }
 
+/// Checks that every number in a client's request fits a double. Boost.JSON reads one beyond
+/// that range (`1e999`) as infinity, which no JSON writer can write back: an encoder would send
+/// the upstream `Infinity`, which is not JSON. False, with `report` naming the first such number
+/// by its path (`frequency_penalty`, `tools[0].parameters.maximum`), when one does not fit.
+bool numbers_in_range(const boost::json::value& v, conversion_report& report);
+
 /// Typed reads of an object member; absent or of another type gives the empty value.
 std::string_view get_string(const boost::json::object& o, std::string_view key) noexcept;
 const boost::json::object* get_object(const boost::json::object& o, std::string_view key) noexcept;

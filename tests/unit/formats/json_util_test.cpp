@@ -1,6 +1,7 @@
 // The shared JSON helpers of the wire formats.
 
 #include "formats/json_util.hpp"
+#include "gateway/ingress/codec.hpp"
 
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
@@ -99,4 +100,39 @@ TEST_CASE("parse_json reports malformed input", "[json]") {
     CHECK_FALSE(parse_json("{\"a\":", &why).has_value());
     CHECK_FALSE(why.empty());
     CHECK(parse_json("[1]").has_value());
+}
+
+TEST_CASE("a client request with a number beyond the range of a double is refused, naming it",
+          "[json]") {
+    // Found by the request_openai_chat fuzz target: Boost.JSON reads 1e999 as infinity, which
+    // the request encoders then wrote as `Infinity`, so the upstream got a body that is not JSON
+    // (RFC 8259, section 6: "Infinity" is not a JSON value).
+    using gateway::api_format;
+    const std::string bodies[][2] = {
+        {R"({"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":1e999})",
+         "temperature"},
+        {R"({"model":"m","input":"hi","temperature":-1E400})", "temperature"},
+        {R"({"model":"m","max_tokens":8,"messages":[{"role":"user","content":"hi"}],)"
+         R"("tools":[{"name":"f","input_schema":{"type":"object","maximum":[1,2e308]}}]})",
+         "tools[0].input_schema.maximum[1]"},
+    };
+    const api_format formats[] = {api_format::openai_chat, api_format::openai_responses,
+                                  api_format::anthropic_messages};
+    for (std::size_t i = 0; i < std::size(formats); ++i) {
+        INFO(bodies[i][0]);
+        gateway::conversion_report report;
+        auto req = gateway::ingress::decode_request(formats[i], bodies[i][0], report);
+        REQUIRE_FALSE(req.has_value());
+        CHECK(req.error() == gateway::errc::bad_request);
+        CHECK(report.error_param == bodies[i][1]);
+        CHECK(report.error_message.find("out of range") != std::string::npos);
+    }
+    // The largest finite doubles are numbers like any other.
+    gateway::conversion_report report;
+    CHECK(
+        gateway::ingress::decode_request(
+            api_format::openai_chat,
+            R"({"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":1.7976931348623157e308})",
+            report)
+            .has_value());
 }

@@ -731,6 +731,7 @@ result<json::value> parse_request(std::string_view body, conversion_report& repo
         report.fail("", "the request body must be a JSON object");
         return errc::bad_request;
     }
+    if (!numbers_in_range(*parsed, report)) return errc::bad_request;
     return parsed;
 }
 
