@@ -678,6 +678,18 @@ result<response> decode_response(std::string_view body, const request* original,
     }
     const json::array* content = get_array(*root, "content");
     if (content == nullptr) return bad("upstream Message has no content array");
+    // What summarize_response (the pass-through path) refuses is refused here too, so both
+    // paths accept the same answers.
+    if (const json::value* m = root->if_contains("model");
+        m != nullptr && !m->is_null() && !m->is_string()) {
+        report.fail("model", "expected a string");
+        return errc::bad_upstream_response;
+    }
+    if (const json::value* u = root->if_contains("usage");
+        u != nullptr && !u->is_null() && !u->is_object()) {
+        report.fail("usage", "malformed usage object");
+        return errc::bad_upstream_response;
+    }
 
     const bool emulated = structured_output_emulated(original);
     response res;

@@ -2,6 +2,7 @@
 
 #include "formats/anthropic_messages/codec.hpp"
 #include "gateway/core/canonical_json.hpp"
+#include "gateway/upstream/codec.hpp"
 #include "support/golden.hpp"
 
 #include <boost/json/parse.hpp>
@@ -306,6 +307,45 @@ TEST_CASE("anthropic_messages: malformed Message bodies are upstream errors",
         REQUIRE_FALSE(r.has_value());
         CHECK(r.error() == errc::bad_upstream_response);
         CHECK_FALSE(report.error_message.empty());
+    }
+}
+
+TEST_CASE(
+    "anthropic_messages: the converting decoder and the pass-through summary accept the "
+    "same Message bodies",
+    "[anthropic_messages]") {
+    // Found by the response_anthropic_messages fuzz target: a `usage` that is not an object was
+    // ignored by decode_response and refused by summarize_response, so the same answer failed
+    // when passed through and succeeded when converted. Both now refuse a mistyped `model` or
+    // `usage` (null stands for absent), as the Chat and Responses decoders do.
+    const std::string head =
+        R"({"type":"message","id":"msg_1","role":"assistant","content":[{"type":"text","text":"Hi"}],)";
+    struct row {
+        std::string tail;
+        bool ok;
+        const char* param;
+    };
+    const row rows[] = {
+        {R"("model":"claude-x","usage":{"input_tokens":3,"output_tokens":1}})", true, ""},
+        {R"("model":null,"usage":null})", true, ""},
+        {R"("model":"claude-x","usage":"claude-haiku-4-5"})", false, "usage"},
+        {R"("model":"claude-x","usage":[1]})", false, "usage"},
+        {R"("model":7,"usage":{"input_tokens":3,"output_tokens":1}})", false, "model"},
+    };
+    for (const row& r : rows) {
+        const std::string body = head + r.tail;
+        INFO(body);
+        conversion_report report;
+        auto decoded = am::decode_response(body, nullptr, report);
+        conversion_report summary_report;
+        auto summary = gateway::upstream::summarize_response(
+            gateway::upstream::upstream_format::anthropic_messages, body, summary_report);
+        CHECK(decoded.has_value() == r.ok);
+        CHECK(summary.has_value() == r.ok);
+        if (!r.ok) {
+            CHECK(report.error_param == r.param);
+            CHECK(summary_report.error_param == r.param);
+        }
     }
 }
 
