@@ -17,6 +17,7 @@
 #include <charconv>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <ostream>
 
 namespace gatewayd {
@@ -108,6 +109,17 @@ int serve(const config& cfg, std::ostream& out) {
     auto store = open_store(cfg, std::cerr);
     if (!store) return 1;
 
+    // Before the tokens are loaded: replaying the journal a killed process left charges them.
+    gateway::storage::log_writer_options log_options;
+    if (cfg.sqlite_path != ":memory:") log_options.journal_base = cfg.sqlite_path;
+    std::optional<gateway::storage::log_writer> logs;
+    try {
+        logs.emplace(*store, std::move(log_options));
+    } catch (const std::exception& e) {
+        fmt::print(std::cerr, "gatewayd: {}\n", e.what());
+        return 1;
+    }
+
     auto tokens = store->load_tokens();
     if (!tokens) {
         gateway::log::error(fmt::format("cannot load tokens: {}", tokens.error().message()));
@@ -144,13 +156,12 @@ int serve(const config& cfg, std::ostream& out) {
     auto token_table = std::make_shared<const gateway::auth::token_table>(*tokens);
     auto router = std::make_shared<const gateway::routing::router>(*channels);
     {
-        gateway::storage::log_writer logs{*store};
         gateway::server::io_pool pool{cfg.server.threads};
         gateway::server::relay_service relay{
             pool,
             token_table,
             router,
-            &logs,
+            &*logs,
             {.upstream = cfg.upstream, .sandbox = true, .providers = make_registry(cfg.providers)}};
         gateway::server::server_options options;
         options.host = cfg.server.host;
@@ -185,8 +196,8 @@ int serve(const config& cfg, std::ostream& out) {
         }
         pool.stop();
         pool.join();
-        logs.flush();
-        gateway::log::info(fmt::format("stopped; {} request logs written", logs.written()));
+        logs->flush();
+        gateway::log::info(fmt::format("stopped; {} request logs written", logs->written()));
     }
     return 0;
 }

@@ -80,7 +80,7 @@ struct gatewayd_process::impl {
 
 gatewayd_process::gatewayd_process(std::string config_json,
                                    std::vector<std::pair<std::string, std::string>> env)
-    : impl_(std::make_unique<impl>()) {
+    : impl_(std::make_unique<impl>()), env_(std::move(env)) {
     char tmpl[] = "/tmp/gatewayd-e2e-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
@@ -89,7 +89,29 @@ gatewayd_process::gatewayd_process(std::string config_json,
         config_json.replace(pos, 5, dir_);
     }
     std::ofstream(dir_ + "/gatewayd.json") << config_json;
-    auto [pid, fd] = spawn({"--config", dir_ + "/gatewayd.json"}, dir_, env);
+    start();
+}
+
+void gatewayd_process::restart() {
+    if (!impl_->exited) throw std::runtime_error("gatewayd is still running");
+    if (impl_->fd >= 0) ::close(impl_->fd);
+    impl_ = std::make_unique<impl>();
+    port_ = 0;
+    start();
+}
+
+bool gatewayd_process::kill_now() {
+    if (impl_->exited) return false;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    impl_->exited = true;
+    impl_->reader.join();
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+void gatewayd_process::start() {
+    auto [pid, fd] = spawn({"--config", dir_ + "/gatewayd.json"}, dir_, env_);
     pid_ = pid;
     impl_->fd = fd;
     impl_->start_reader();

@@ -31,11 +31,20 @@ class gatewayd_process {
     /// Sends SIGTERM; waits up to `timeout` for the exit. Returns the exit status, or -1 when
     /// it did not exit in time (it is then killed).
     int terminate(std::chrono::milliseconds timeout);
+    /// Sends SIGKILL (a crash, the OOM killer) and waits for the end. Returns true when the
+    /// process was running and died of the signal.
+    bool kill_now();
+    /// Starts gatewayd again in the same directory with the same configuration (after it
+    /// stopped) and waits for its "listening on" line; `output()` then starts afresh.
+    void restart();
 
     struct impl;
 
   private:
+    void start();
+
     std::unique_ptr<impl> impl_;
+    std::vector<std::pair<std::string, std::string>> env_;
     std::string dir_;
     std::uint16_t port_ = 0;
     int pid_ = -1;

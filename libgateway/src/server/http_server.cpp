@@ -368,6 +368,7 @@ net::awaitable<error_code> request_context::send(unsigned status, std::string_vi
     if (auto ec = start_response(status, content_type, fields, false, body.size())) co_return ec;
     bytes_written_ = body.size();
     first_byte_at_ = std::chrono::steady_clock::now();
+    run_last_write_hook();
     const std::array<net::const_buffer, 2> buffers{net::buffer(session_.head_), net::buffer(body)};
     const error_code ec = co_await session_.send_all(buffers);
     response_finished_ = !ec;
@@ -448,6 +449,7 @@ net::awaitable<error_code> request_context::end_stream() {
     // A close-delimited body has no last chunk: the close that follows ends it.
     const net::const_buffer last =
         close_delimited_ ? net::const_buffer{} : net::buffer(gateway::http::detail::last_chunk);
+    run_last_write_hook();
     error_code ec;
     if (head_pending_) {
         head_pending_ = false;
@@ -476,6 +478,13 @@ void request_context::stop_watching() noexcept {
 }
 
 bool request_context::client_closed() const noexcept { return session_.watch_->fired; }
+
+void request_context::run_last_write_hook() {
+    if (!last_write_hook_) return;
+    const std::function<void()> hook = std::move(last_write_hook_);
+    last_write_hook_ = nullptr;
+    hook();
+}
 
 error_code request_context::note_write(error_code ec) noexcept {
     // The client is gone or stopped reading (write_timeout): for the handler, closed. Noted

@@ -272,6 +272,57 @@ struct watched_exchange {
     watched_exchange& operator=(const watched_exchange&) = delete;
 };
 
+/// The log of an accepted request until it is settled (completed, charged and submitted), once:
+/// right before the response's last bytes go out (`request_context::before_last_write`), so
+/// the log writer's journal holds it before the client can see its response complete; or by
+/// `finish` when no last write came (the client left first).
+struct pending_log {
+    request_context& ctx;
+    const auth::token& token;
+    storage::log_writer* logs;
+    storage::request_log entry;
+    const usage& billed;         // as the upstream reported it, filled in while relaying
+    const std::int64_t& deltas;  // content deltas seen, for an estimate when none was reported
+    bool failed = false;         // the response is the gateway's own error answer
+    bool settled = false;
+
+    pending_log(request_context& c, const auth::token& t, storage::log_writer* l,
+                storage::request_log e, const usage& b, const std::int64_t& d)
+        : ctx(c), token(t), logs(l), entry(std::move(e)), billed(b), deltas(d) {
+        ctx.before_last_write([this] { settle(); });
+    }
+    ~pending_log() { ctx.before_last_write(nullptr); }
+    pending_log(const pending_log&) = delete;
+    pending_log& operator=(const pending_log&) = delete;
+
+    void settle() {
+        if (settled) return;
+        settled = true;
+        const auto end = std::chrono::steady_clock::now();
+        // 499: the client closed the connection before its response was complete (nginx's).
+        entry.status = ctx.client_closed() ? 499 : static_cast<int>(ctx.response_status());
+        if (ctx.client_closed() && entry.error.empty()) {
+            entry.error = "client closed the connection";
+        }
+        entry.duration_ms = ms_between(ctx.started_at(), end);
+        entry.first_byte_ms =
+            ctx.bytes_written() > 0 ? ms_between(ctx.started_at(), ctx.first_byte_at()) : -1;
+        if (billed.reported) {
+            entry.prompt_tokens = billed.input_tokens;
+            entry.completion_tokens = billed.output_tokens;
+        } else if (!failed && ctx.bytes_written() > 0) {
+            // No usage arrived (an interrupted stream): bill what was seen, roughly four bytes
+            // per prompt token and one token per content delta.
+            entry.prompt_tokens = static_cast<std::int64_t>(ctx.request().body().size() / 4);
+            entry.completion_tokens = deltas;
+        }
+        // One quota unit per token until per-model pricing lands.
+        entry.quota = entry.prompt_tokens + entry.completion_tokens;
+        token.charge(entry.quota);
+        if (logs != nullptr) logs->submit(std::move(entry));
+    }
+};
+
 }  // namespace
 
 /// One accepted generation request, as every attempt on a channel sees it.
@@ -362,11 +413,9 @@ struct relay_service::impl {
     storage::request_log accepted(request_context& ctx, const auth::token& token,
                                   const std::string& model);
     /// Ends an accepted request: answers with the last attempt's error if nothing was sent,
-    /// completes the entry (status, timings, usage: `billed` when the upstream reported it, an
-    /// estimate when a response was cut), charges the token and submits the entry, once.
-    net::awaitable<void> finish(request_context& ctx, const auth::token& token,
-                                storage::request_log entry, attempt last, const usage& billed,
-                                std::int64_t deltas);
+    /// and settles its log (status, timings, usage: the upstream's when it reported it, an
+    /// estimate when a response was cut; the charge; the submit) unless the last write did.
+    net::awaitable<void> finish(request_context& ctx, pending_log& pending, attempt last);
     /// The channels that may serve `model` for `token`; empty after answering the client
     /// (model not allowed, quota spent, no channel).
     net::awaitable<std::vector<const routing::channel*>> admit(request_context& ctx,
@@ -637,34 +686,14 @@ storage::request_log relay_service::impl::accepted(request_context& ctx, const a
     return entry;
 }
 
-net::awaitable<void> relay_service::impl::finish(request_context& ctx, const auth::token& token,
-                                                 storage::request_log entry, attempt last,
-                                                 const usage& billed, std::int64_t deltas) {
+net::awaitable<void> relay_service::impl::finish(request_context& ctx, pending_log& pending,
+                                                 attempt last) {
     if (!last.sent && !ctx.client_closed()) {
+        pending.failed = true;
+        pending.entry.error = "upstream failed";
         co_await ctx.send(last.status, "application/json", std::move(last.body));
-        entry.error = "upstream failed";
     }
-    const bool sent = last.sent;
-    const auto end = std::chrono::steady_clock::now();
-    // 499: the client closed the connection before its response was complete (nginx's code).
-    entry.status = ctx.client_closed() ? 499 : static_cast<int>(ctx.response_status());
-    if (ctx.client_closed() && entry.error.empty()) entry.error = "client closed the connection";
-    entry.duration_ms = ms_between(ctx.started_at(), end);
-    entry.first_byte_ms =
-        ctx.bytes_written() > 0 ? ms_between(ctx.started_at(), ctx.first_byte_at()) : -1;
-    if (billed.reported) {
-        entry.prompt_tokens = billed.input_tokens;
-        entry.completion_tokens = billed.output_tokens;
-    } else if (sent && ctx.bytes_written() > 0) {
-        // No usage arrived (an interrupted stream): bill what was seen, roughly four bytes per
-        // prompt token and one token per content delta.
-        entry.prompt_tokens = static_cast<std::int64_t>(ctx.request().body().size() / 4);
-        entry.completion_tokens = deltas;
-    }
-    // One quota unit per token until per-model pricing lands.
-    entry.quota = entry.prompt_tokens + entry.completion_tokens;
-    token.charge(entry.quota);
-    if (logs != nullptr) logs->submit(std::move(entry));
+    pending.settle();
 }
 
 net::awaitable<std::vector<const routing::channel*>> relay_service::impl::admit(
@@ -825,14 +854,14 @@ net::awaitable<void> relay_service::impl::serve_generation(request_context& ctx,
     if (candidates.empty()) co_return;
 
     // Accepted: from here on the request is logged exactly once, whatever happens.
-    storage::request_log entry = accepted(ctx, *token, model);
-    entry.stream = canonical.stream;
     usage_meter meter;
+    pending_log pending{ctx, *token, logs, accepted(ctx, *token, model), meter.last, meter.deltas};
+    pending.entry.stream = canonical.stream;
 
     attempt last;
     for (const auto* channel : candidates) {
-        entry.channel_id = channel->id;
-        entry.upstream_model = std::string(channel->upstream_model(model));
+        pending.entry.channel_id = channel->id;
+        pending.entry.upstream_model = std::string(channel->upstream_model(model));
         if (channel->type == "mock") {
             co_await answer_mock(ctx, call, meter);
             last = attempt::delivered();
@@ -843,7 +872,7 @@ net::awaitable<void> relay_service::impl::serve_generation(request_context& ctx,
         log::warn(fmt::format("request {}: channel {} failed with {}, trying the next",
                               ctx.request_id(), channel->name, last.status));
     }
-    co_await finish(ctx, *token, std::move(entry), std::move(last), meter.last, meter.deltas);
+    co_await finish(ctx, pending, std::move(last));
 }
 
 net::awaitable<void> relay_service::impl::answer_mock(request_context& ctx, const relay_call& call,
@@ -1261,18 +1290,19 @@ net::awaitable<void> relay_service::impl::serve_retrieval(request_context& ctx,
     if (candidates.empty()) co_return;
 
     // Accepted: from here on the request is logged exactly once, whatever happens.
-    storage::request_log entry = accepted(ctx, *token, model);
     usage billed;
+    const std::int64_t no_deltas = 0;
+    pending_log pending{ctx, *token, logs, accepted(ctx, *token, model), billed, no_deltas};
     attempt last;
     for (const auto* channel : candidates) {
-        entry.channel_id = channel->id;
-        entry.upstream_model = std::string(channel->upstream_model(model));
+        pending.entry.channel_id = channel->id;
+        pending.entry.upstream_model = std::string(channel->upstream_model(model));
         last = co_await relay_retrieval(ctx, *channel, call, billed);
         if (last.sent || !last.retryable || ctx.client_closed()) break;
         log::warn(fmt::format("request {}: channel {} failed with {}, trying the next",
                               ctx.request_id(), channel->name, last.status));
     }
-    co_await finish(ctx, *token, std::move(entry), std::move(last), billed, 0);
+    co_await finish(ctx, pending, std::move(last));
 }
 
 net::awaitable<attempt> relay_service::impl::relay_retrieval(request_context& ctx,

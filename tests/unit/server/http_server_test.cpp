@@ -252,6 +252,62 @@ TEST_CASE("a prepared stream that ends with no chunk still sends its head", "[se
     REQUIRE(raw.ends_with("\r\n\r\n0\r\n\r\n"));
 }
 
+TEST_CASE("the last-write hook runs once, right before the response's last bytes", "[server]") {
+    std::atomic<int> calls{0};
+    std::atomic<unsigned> status_seen{0};
+    std::atomic<std::size_t> bytes_seen{0};
+    running_server s{{}, [&](request_context& ctx) -> net::awaitable<void> {
+                         auto hook = [&] {
+                             ++calls;
+                             status_seen = ctx.response_status();
+                             bytes_seen = ctx.bytes_written();
+                             // Holds the last bytes back: the client must not have them yet.
+                             std::this_thread::sleep_for(300ms);
+                         };
+                         if (ctx.path() == "/send") {
+                             ctx.before_last_write(hook);
+                             co_await ctx.send(201, "text/plain", "hello");
+                         } else if (ctx.path() == "/removed") {
+                             ctx.before_last_write(hook);
+                             ctx.before_last_write(nullptr);
+                             co_await ctx.send(200, "text/plain", "hello");
+                         } else {
+                             co_await ctx.begin_stream(200, "text/event-stream");
+                             co_await ctx.write("data: 1\n\n");
+                             ctx.before_last_write(hook);
+                             co_await ctx.write("data: 2\n\n");
+                             co_await ctx.end_stream();
+                         }
+                     }};
+    SECTION("a stream: before its last chunk, not before its other writes") {
+        raw_connection conn{s.port()};
+        conn.send(raw_request("/stream"));
+        auto raw = conn.read_until("data: 2", 2s);
+        REQUIRE(raw.find("data: 2") != std::string::npos);
+        raw += conn.read_until("\r\n0\r\n\r\n", 150ms);
+        CHECK(raw.find("\r\n0\r\n\r\n") == std::string::npos);
+        raw += conn.read_until("\r\n0\r\n\r\n", 2s);
+        CHECK(raw.find("\r\n0\r\n\r\n") != std::string::npos);
+        CHECK(calls == 1);
+        CHECK(status_seen == 200);
+        CHECK(bytes_seen == 18);
+    }
+    SECTION("a whole response: before any of it") {
+        raw_connection conn{s.port()};
+        conn.send(raw_request("/send"));
+        CHECK(conn.read_until("hello", 150ms).empty());
+        CHECK(conn.read_until("hello", 2s).find("hello") != std::string::npos);
+        CHECK(calls == 1);
+        CHECK(status_seen == 201);
+        CHECK(bytes_seen == 5);
+    }
+    SECTION("removed") {
+        auto res = http_call(s.port(), http::verb::get, "/removed");
+        CHECK(res.body == "hello");
+        CHECK(calls == 0);
+    }
+}
+
 TEST_CASE("a client closing the connection is noticed while the handler waits", "[server]") {
     std::atomic<bool> noticed{false};
     std::atomic<bool> handler_done{false};

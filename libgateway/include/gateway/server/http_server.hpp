@@ -127,6 +127,13 @@ class request_context {
     /// The client closed the connection (seen by the watch), or a write to it failed.
     bool client_closed() const noexcept;
 
+    /// Calls `hook` once, right before the last bytes of the response are written: the whole
+    /// response in `send`, the last chunk in `end_stream`; the status, `bytes_written` and
+    /// `first_byte_at` are set by then. A relay settles its request log there, so the log is
+    /// durable before the client can see its response complete. Replaces a previous hook; an
+    /// empty one removes it (do so before what the hook refers to goes away).
+    void before_last_write(std::function<void()> hook) { last_write_hook_ = std::move(hook); }
+
     /// After this request the connection closes instead of waiting for another.
     void close_after_response() noexcept { keep_alive_ = false; }
 
@@ -134,6 +141,7 @@ class request_context {
     friend class session;
     request_context(session& s, http_request&& req, std::string request_id, std::size_t worker);
     error_code note_write(error_code ec) noexcept;
+    void run_last_write_hook();
     // Marks the response started and writes its head into the session's head buffer.
     error_code start_response(unsigned status, std::string_view content_type,
                               const boost::beast::http::fields& fields, bool chunked,
@@ -152,6 +160,7 @@ class request_context {
     bool keep_alive_ = true;
     bool head_pending_ = false;  // prepare_stream's head, not yet written
     bool close_delimited_ = false;  // a stream to an HTTP/1.0 client: no chunk framing
+    std::function<void()> last_write_hook_;
 };
 
 using request_handler = std::function<boost::asio::awaitable<void>(request_context&)>;

@@ -83,6 +83,11 @@ class store {
     /// (`used_quota += quota`, and `remain_quota -= quota` unless unlimited).
     virtual result<void> append_logs(std::span<const request_log> logs) = 0;
 
+    /// Like `append_logs`, for logs that may be stored already (a journal replayed after a
+    /// crash): in one transaction, appends and charges only the logs whose `request_id` (with
+    /// its `created_at_ms`) is not in the log yet, each once. Returns how many it appended.
+    virtual result<std::size_t> append_missing_logs(std::span<const request_log> logs) = 0;
+
     /// The newest logs first, for tests and the admin API.
     virtual result<std::vector<request_log>> recent_logs(std::size_t limit) = 0;
 };

@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unordered_set>
 #include <utility>
 
 namespace gateway::storage {
@@ -186,6 +187,11 @@ UPDATE tokens SET
     used_quota = used_quota + ?1,
     remain_quota = CASE WHEN unlimited_quota THEN remain_quota ELSE remain_quota - ?1 END
 WHERE id = ?2
+)sql";
+
+// By created_at_ms first: its index narrows the search to the rows of that millisecond.
+constexpr const char* log_exists_sql = R"sql(
+SELECT 1 FROM request_logs WHERE created_at_ms = ?1 AND request_id = ?2 LIMIT 1
 )sql";
 
 constexpr const char* select_recent_logs_sql = R"sql(
@@ -371,7 +377,8 @@ class sqlite_store final : public store {
                        SQLite::Statement(db_, insert_logs_sql(logs_per_statement[1])),
                        SQLite::Statement(db_, insert_logs_sql(logs_per_statement[2])),
                        SQLite::Statement(db_, insert_logs_sql(logs_per_statement[3]))},
-          charge_token_(db_, charge_token_sql) {}
+          charge_token_(db_, charge_token_sql),
+          log_exists_(db_, log_exists_sql) {}
 
     result<std::int64_t> upsert_channel(const channel_record& channel) override {
         return guarded([&]() -> result<std::int64_t> {
@@ -472,57 +479,34 @@ class sqlite_store final : public store {
             if (logs.empty()) return {};
             std::lock_guard lock(mutex_);
             SQLite::Transaction transaction(db_, SQLite::TransactionBehavior::IMMEDIATE);
-            std::size_t next = 0;
-            while (next < logs.size()) {
-                std::size_t size = 0;
-                while (logs_per_statement[size] > logs.size() - next) ++size;
-                SQLite::Statement& s = insert_logs_[size];
-                const std::size_t rows = logs_per_statement[size];
-                s.tryReset();
-                int p = 0;
-                // The strings outlive exec(): SQLite need not copy them.
-                for (const auto& log : logs.subspan(next, rows)) {
-                    s.bindNoCopy(++p, log.request_id);
-                    s.bind(++p, log.token_id);
-                    s.bind(++p, log.channel_id);
-                    s.bindNoCopy(++p, log.endpoint);
-                    s.bindNoCopy(++p, log.model);
-                    s.bindNoCopy(++p, log.upstream_model);
-                    s.bind(++p, as_int(log.stream));
-                    s.bind(++p, log.status);
-                    s.bind(++p, log.prompt_tokens);
-                    s.bind(++p, log.completion_tokens);
-                    s.bind(++p, log.quota);
-                    s.bind(++p, log.created_at_ms);
-                    s.bind(++p, log.duration_ms);
-                    s.bind(++p, log.first_byte_ms);
-                    s.bindNoCopy(++p, log.error);
-                }
-                s.exec();
-                next += rows;
-            }
-            // One update per token and batch: the sums land in the same transaction.
-            std::vector<std::pair<std::int64_t, std::int64_t>> charges;  // token id, quota
-            for (const auto& log : logs) {
-                if (log.quota == 0) continue;
-                auto it = std::find_if(charges.begin(), charges.end(),
-                                       [&](const auto& c) { return c.first == log.token_id; });
-                if (it == charges.end()) {
-                    charges.emplace_back(log.token_id, log.quota);
-                } else {
-                    it->second += log.quota;
-                }
-            }
-            for (const auto& [token_id, quota] : charges) {
-                // An unknown token_id updates no row; its logs above are kept regardless.
-                SQLite::Statement& c = charge_token_;
-                c.tryReset();
-                c.bind(1, quota);
-                c.bind(2, token_id);
-                c.exec();
-            }
+            insert_and_charge(logs);
             transaction.commit();
             return {};
+        });
+    }
+
+    result<std::size_t> append_missing_logs(std::span<const request_log> logs) override {
+        return guarded([&]() -> result<std::size_t> {
+            for (const auto& log : logs) {
+                if (log.quota < 0) return invalid_record();
+            }
+            if (logs.empty()) return std::size_t{0};
+            std::lock_guard lock(mutex_);
+            SQLite::Transaction transaction(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            std::vector<request_log> missing;
+            std::unordered_set<std::string_view> seen;  // twice in the input counts once
+            for (const auto& log : logs) {
+                if (!seen.insert(log.request_id).second) continue;
+                SQLite::Statement& e = log_exists_;
+                e.tryReset();
+                e.bind(1, log.created_at_ms);
+                e.bindNoCopy(2, log.request_id);
+                if (!e.executeStep()) missing.push_back(log);
+            }
+            log_exists_.tryReset();
+            insert_and_charge(missing);
+            transaction.commit();
+            return missing.size();
         });
     }
 
@@ -558,6 +542,60 @@ class sqlite_store final : public store {
     }
 
   private:
+    /// Inserts `logs` and charges their tokens; the caller holds the mutex and a transaction.
+    /// Throws SQLite::Exception.
+    void insert_and_charge(std::span<const request_log> logs) {
+        std::size_t next = 0;
+        while (next < logs.size()) {
+            std::size_t size = 0;
+            while (logs_per_statement[size] > logs.size() - next) ++size;
+            SQLite::Statement& s = insert_logs_[size];
+            const std::size_t rows = logs_per_statement[size];
+            s.tryReset();
+            int p = 0;
+            // The strings outlive exec(): SQLite need not copy them.
+            for (const auto& log : logs.subspan(next, rows)) {
+                s.bindNoCopy(++p, log.request_id);
+                s.bind(++p, log.token_id);
+                s.bind(++p, log.channel_id);
+                s.bindNoCopy(++p, log.endpoint);
+                s.bindNoCopy(++p, log.model);
+                s.bindNoCopy(++p, log.upstream_model);
+                s.bind(++p, as_int(log.stream));
+                s.bind(++p, log.status);
+                s.bind(++p, log.prompt_tokens);
+                s.bind(++p, log.completion_tokens);
+                s.bind(++p, log.quota);
+                s.bind(++p, log.created_at_ms);
+                s.bind(++p, log.duration_ms);
+                s.bind(++p, log.first_byte_ms);
+                s.bindNoCopy(++p, log.error);
+            }
+            s.exec();
+            next += rows;
+        }
+        // One update per token and batch: the sums land in the same transaction.
+        std::vector<std::pair<std::int64_t, std::int64_t>> charges;  // token id, quota
+        for (const auto& log : logs) {
+            if (log.quota == 0) continue;
+            auto it = std::find_if(charges.begin(), charges.end(),
+                                   [&](const auto& c) { return c.first == log.token_id; });
+            if (it == charges.end()) {
+                charges.emplace_back(log.token_id, log.quota);
+            } else {
+                it->second += log.quota;
+            }
+        }
+        for (const auto& [token_id, quota] : charges) {
+            // An unknown token_id updates no row; its logs above are kept regardless.
+            SQLite::Statement& c = charge_token_;
+            c.tryReset();
+            c.bind(1, quota);
+            c.bind(2, token_id);
+            c.exec();
+        }
+    }
+
     std::mutex mutex_;
     SQLite::Database db_;
     // Cached statements; declared after db_ so they are finalised before it closes.
@@ -565,6 +603,7 @@ class sqlite_store final : public store {
     SQLite::Statement upsert_token_;
     std::array<SQLite::Statement, logs_per_statement.size()> insert_logs_;
     SQLite::Statement charge_token_;
+    SQLite::Statement log_exists_;
 };
 
 }  // namespace
