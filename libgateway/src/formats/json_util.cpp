@@ -78,9 +78,17 @@ bool find_infinite(const json::value& v, std::string& path) {
 
 }  // namespace
 
-bool numbers_in_range(const json::value& v, conversion_report& report) {
+bool numbers_in_range(const json::object& body, conversion_report& report) {
     std::string path;
-    if (!find_infinite(v, path)) return true;
+    bool found = false;
+    for (const auto& member : body) {
+        if (find_infinite(member.value(), path)) {
+            prepend(path, member.key());
+            found = true;
+            break;
+        }
+    }
+    if (!found) return true;
     report.fail(path, "Invalid value for '" + path + "': the number is out of range.");
     return false;
 }

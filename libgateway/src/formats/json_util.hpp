@@ -40,7 +40,8 @@ inline std::size_t read_arena_size(std::string_view body) noexcept {
 /// that range (`1e999`) as infinity, which no JSON writer can write back: an encoder would send
 /// the upstream `Infinity`, which is not JSON. False, with `report` naming the first such number
 /// by its path (`frequency_penalty`, `tools[0].parameters.maximum`), when one does not fit.
-bool numbers_in_range(const boost::json::value& v, conversion_report& report);
+/// Run after the member checks (formats/member_rules.hpp), which name a top-level member's range.
+bool numbers_in_range(const boost::json::object& body, conversion_report& report);
 
 /// Typed reads of an object member; absent or of another type gives the empty value.
 std::string_view get_string(const boost::json::object& o, std::string_view key) noexcept;

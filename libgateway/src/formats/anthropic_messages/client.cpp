@@ -556,12 +556,12 @@ result<json::value> parse_request(std::string_view body, conversion_report& repo
         report.fail("", "The request body must be a JSON object");
         return errc::bad_request;
     }
-    if (!numbers_in_range(*parsed, report)) return errc::bad_request;
     return parsed;
 }
 
 result<request> decode_request(const json::object& body, conversion_report& report) {
     if (!check_members(body, request_members, report)) return errc::bad_request;
+    if (!numbers_in_range(body, report)) return errc::bad_request;
     const json::object* root = &body;
     request req;
     req.source_format = api_format::anthropic_messages;
